@@ -1,0 +1,177 @@
+import { z } from 'zod';
+import { ConfigError } from './errors';
+
+/**
+ * Every environment variable TradePilot reads, parsed once at start-up.
+ * This is the only module that touches process.env (drizzle.config.ts aside).
+ */
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export interface Config {
+  telegram: {
+    /** Unset → the local Telegram sandbox is started and the bot talks to it. */
+    token: string | undefined;
+    apiRoot: string;
+    mode: 'polling' | 'webhook';
+    webhookUrl: string | undefined;
+    webhookSecret: string | undefined;
+  };
+  databaseUrl: string | undefined;
+  clickhouseUrl: string | undefined;
+  redisUrl: string | undefined;
+  admin: { host: string; port: number; apiKey: string | undefined };
+  mt5BridgePort: number;
+  /** 32-byte key for encryption at rest; unset → generated once into DATA_DIR (embedded mode only). */
+  masterKey: Buffer | undefined;
+  dataDir: string;
+  logLevel: LogLevel;
+}
+
+/** Names whose values must never be echoed back, not even in a validation error. */
+const SECRET_VARS = new Set(['TELEGRAM_BOT_TOKEN', 'WEBHOOK_SECRET', 'ADMIN_API_KEY', 'MASTER_KEY', 'DATABASE_URL', 'REDIS_URL', 'CLICKHOUSE_URL']);
+
+const optional = (value: string | undefined) => (value === undefined || value.trim() === '' ? undefined : value.trim());
+
+function port(name: string, fallback: number) {
+  return (raw: string | undefined): number => {
+    const value = optional(raw);
+    if (value === undefined) return fallback;
+    if (!/^\d+$/.test(value) || Number(value) > 65535) throw new ConfigError(`${name}=${JSON.stringify(value)} is not a port: expected a whole number from 0 to 65535`);
+    return Number(value);
+  };
+}
+
+function url(name: string, protocols: string[]) {
+  return (raw: string | undefined): string | undefined => {
+    const value = optional(raw);
+    if (value === undefined) return undefined;
+    let parsed: URL;
+    try {
+      parsed = new URL(value);
+    } catch {
+      throw new ConfigError(`${name} is not a valid URL: expected ${protocols.map((p) => `${p}//…`).join(' or ')}`);
+    }
+    if (!protocols.includes(parsed.protocol)) {
+      throw new ConfigError(`${name} has protocol "${parsed.protocol}": expected ${protocols.map((p) => `${p}//…`).join(' or ')}`);
+    }
+    return value;
+  };
+}
+
+const tokenPattern = /^\d{3,}:[A-Za-z0-9_-]{30,}$/;
+const webhookSecretPattern = /^[A-Za-z0-9_-]{1,256}$/;
+
+function masterKey(raw: string | undefined): Buffer | undefined {
+  const value = optional(raw);
+  if (value === undefined) return undefined;
+  const key = /^[0-9a-fA-F]{64}$/.test(value) ? Buffer.from(value, 'hex') : Buffer.from(value, 'base64');
+  if (key.length !== 32 || (!/^[0-9a-fA-F]{64}$/.test(value) && !/^[A-Za-z0-9+/]{43}=?$/.test(value))) {
+    throw new ConfigError('MASTER_KEY must be 32 bytes, written as 64 hex characters or 44 base64 characters (generate one with: openssl rand -hex 32)');
+  }
+  return key;
+}
+
+const envSchema = z.object({
+  TELEGRAM_BOT_TOKEN: z.string().optional(),
+  TELEGRAM_API_ROOT: z.string().optional(),
+  BOT_MODE: z.string().optional(),
+  WEBHOOK_URL: z.string().optional(),
+  WEBHOOK_SECRET: z.string().optional(),
+  DATABASE_URL: z.string().optional(),
+  CLICKHOUSE_URL: z.string().optional(),
+  REDIS_URL: z.string().optional(),
+  ADMIN_HOST: z.string().optional(),
+  ADMIN_PORT: z.string().optional(),
+  MT5_BRIDGE_PORT: z.string().optional(),
+  ADMIN_API_KEY: z.string().optional(),
+  MASTER_KEY: z.string().optional(),
+  DATA_DIR: z.string().optional(),
+  LOG_LEVEL: z.string().optional(),
+});
+
+/**
+ * Parse and validate the environment. Throws ConfigError with one line naming the
+ * variable and what is wrong; secret values are never included in that line.
+ */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const raw = envSchema.parse(env);
+
+  const token = optional(raw.TELEGRAM_BOT_TOKEN);
+  if (token !== undefined && !tokenPattern.test(token)) {
+    throw new ConfigError('TELEGRAM_BOT_TOKEN is malformed: expected "<bot id>:<secret>" as issued by @BotFather');
+  }
+  const apiRoot = url('TELEGRAM_API_ROOT', ['http:', 'https:'])(raw.TELEGRAM_API_ROOT) ?? 'https://api.telegram.org';
+
+  const mode = optional(raw.BOT_MODE) ?? 'polling';
+  if (mode !== 'polling' && mode !== 'webhook') throw new ConfigError(`BOT_MODE=${JSON.stringify(mode)} is not allowed: expected "polling" or "webhook"`);
+  const webhookUrl = url('WEBHOOK_URL', ['https:', 'http:'])(raw.WEBHOOK_URL);
+  const webhookSecret = optional(raw.WEBHOOK_SECRET);
+  if (webhookSecret !== undefined && !webhookSecretPattern.test(webhookSecret)) {
+    throw new ConfigError('WEBHOOK_SECRET must be 1-256 characters of A-Z, a-z, 0-9, "_" and "-" (Telegram\'s rule for secret_token)');
+  }
+  if (mode === 'webhook') {
+    if (webhookUrl === undefined) throw new ConfigError('WEBHOOK_URL is required when BOT_MODE=webhook');
+    if (webhookSecret === undefined) throw new ConfigError('WEBHOOK_SECRET is required when BOT_MODE=webhook (Telegram sends it in X-Telegram-Bot-Api-Secret-Token)');
+  }
+
+  const logLevel = optional(raw.LOG_LEVEL) ?? 'info';
+  if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
+    throw new ConfigError(`LOG_LEVEL=${JSON.stringify(logLevel)} is not a level: expected one of ${LOG_LEVELS.join(', ')}`);
+  }
+
+  const apiKey = optional(raw.ADMIN_API_KEY);
+  if (apiKey !== undefined && apiKey.length < 16) throw new ConfigError('ADMIN_API_KEY is too short: use at least 16 characters');
+
+  const adminHost = optional(raw.ADMIN_HOST) ?? '127.0.0.1';
+
+  return {
+    telegram: { token, apiRoot, mode, webhookUrl, webhookSecret },
+    databaseUrl: url('DATABASE_URL', ['postgres:', 'postgresql:'])(raw.DATABASE_URL),
+    clickhouseUrl: url('CLICKHOUSE_URL', ['http:', 'https:'])(raw.CLICKHOUSE_URL),
+    redisUrl: url('REDIS_URL', ['redis:', 'rediss:'])(raw.REDIS_URL),
+    admin: { host: adminHost, port: port('ADMIN_PORT', 8080)(raw.ADMIN_PORT), apiKey },
+    mt5BridgePort: port('MT5_BRIDGE_PORT', 5555)(raw.MT5_BRIDGE_PORT),
+    masterKey: masterKey(raw.MASTER_KEY),
+    dataDir: optional(raw.DATA_DIR) ?? './data',
+    logLevel: logLevel as LogLevel,
+  };
+}
+
+/** Values that must be masked wherever they might appear (logs, error replies). */
+export function secretsOf(config: Config): string[] {
+  const secrets: string[] = [];
+  if (config.telegram.token) secrets.push(config.telegram.token, config.telegram.token.split(':')[1] ?? '');
+  if (config.telegram.webhookSecret) secrets.push(config.telegram.webhookSecret);
+  if (config.admin.apiKey) secrets.push(config.admin.apiKey);
+  if (config.masterKey) secrets.push(config.masterKey.toString('hex'), config.masterKey.toString('base64'));
+  for (const value of [config.databaseUrl, config.redisUrl, config.clickhouseUrl]) {
+    const password = value ? passwordOf(value) : undefined;
+    if (password) secrets.push(password, encodeURIComponent(password));
+  }
+  return secrets.filter((s) => s.length >= 4);
+}
+
+function passwordOf(value: string): string | undefined {
+  try {
+    const password = new URL(value).password;
+    return password ? decodeURIComponent(password) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A connection URL with its password replaced, fit for a log line or an error. */
+export function redactUrl(value: string): string {
+  try {
+    const parsed = new URL(value);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return '<invalid url>';
+  }
+}
+
+export function isSecretVar(name: string): boolean {
+  return SECRET_VARS.has(name);
+}

@@ -1,0 +1,5 @@
+export * from './errors';
+export * from './config';
+export * from './logger';
+export * from './crypto';
+export * from './events';

@@ -1,0 +1,67 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig, secretsOf } from '../../core';
+
+const TOKEN = '123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw0';
+
+describe('loadConfig', () => {
+  it('applies the documented defaults when nothing is set', () => {
+    const config = loadConfig({});
+    expect(config.admin.port).toBe(8080);
+    expect(config.mt5BridgePort).toBe(5555);
+    expect(config.dataDir).toBe('./data');
+    expect(config.telegram.token).toBeUndefined();
+    expect(config.telegram.apiRoot).toBe('https://api.telegram.org');
+    expect(config.telegram.mode).toBe('polling');
+    expect(config.logLevel).toBe('info');
+  });
+
+  it('names ADMIN_PORT and the bad value when the port is not a number', () => {
+    expect(() => loadConfig({ ADMIN_PORT: 'notaport' })).toThrowError(/ADMIN_PORT="notaport" is not a port/);
+    expect(() => loadConfig({ MT5_BRIDGE_PORT: '70000' })).toThrowError(/MT5_BRIDGE_PORT/);
+  });
+
+  it('rejects a DATABASE_URL of the wrong protocol without echoing it', () => {
+    const attempt = () => loadConfig({ DATABASE_URL: 'mysql://root:hunter22@db/x' });
+    expect(attempt).toThrowError(ConfigError);
+    expect(attempt).toThrowError(/DATABASE_URL has protocol "mysql:"/);
+    try {
+      attempt();
+    } catch (error) {
+      expect(String((error as Error).message)).not.toContain('hunter22');
+    }
+  });
+
+  it('rejects a malformed bot token without printing it', () => {
+    try {
+      loadConfig({ TELEGRAM_BOT_TOKEN: 'not-a-token-secretvalue' });
+      expect.unreachable();
+    } catch (error) {
+      expect((error as Error).message).toMatch(/TELEGRAM_BOT_TOKEN is malformed/);
+      expect((error as Error).message).not.toContain('secretvalue');
+    }
+  });
+
+  it('requires WEBHOOK_URL and WEBHOOK_SECRET in webhook mode', () => {
+    expect(() => loadConfig({ BOT_MODE: 'webhook', TELEGRAM_BOT_TOKEN: TOKEN })).toThrowError(/WEBHOOK_URL is required/);
+    expect(() => loadConfig({ BOT_MODE: 'webhook', WEBHOOK_URL: 'https://x.example/tg' })).toThrowError(/WEBHOOK_SECRET is required/);
+    expect(() => loadConfig({ BOT_MODE: 'push' })).toThrowError(/BOT_MODE="push"/);
+  });
+
+  it('accepts a MASTER_KEY as 64 hex characters and refuses a short one', () => {
+    const config = loadConfig({ MASTER_KEY: 'ab'.repeat(32) });
+    expect(config.masterKey?.length).toBe(32);
+    expect(() => loadConfig({ MASTER_KEY: 'abcd' })).toThrowError(/MASTER_KEY must be 32 bytes/);
+  });
+
+  it('rejects an unknown LOG_LEVEL and lists the allowed ones', () => {
+    expect(() => loadConfig({ LOG_LEVEL: 'loud' })).toThrowError(/LOG_LEVEL="loud".*info/);
+  });
+
+  it('lists the token, keys and URL passwords as secrets to mask', () => {
+    const config = loadConfig({ TELEGRAM_BOT_TOKEN: TOKEN, ADMIN_API_KEY: 'operator-key-0123456789', REDIS_URL: 'redis://:s3cretpass@127.0.0.1:6379' });
+    const secrets = secretsOf(config);
+    expect(secrets).toContain(TOKEN);
+    expect(secrets).toContain('operator-key-0123456789');
+    expect(secrets).toContain('s3cretpass');
+  });
+});
