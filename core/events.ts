@@ -82,13 +82,13 @@ export type EventOf<T extends BusEventType> = Extract<BusEvent, { type: T }>;
 export type Timeframe = z.infer<typeof timeframe>;
 export type AlertPriority = z.infer<typeof alertPriority>;
 
-/** Stream names: one per concern, so consumer groups scale each independently. */
+/** Stream names: one per concern, so consumer groups scale each independently. The shared-state namespace (default `tp:`) prefixes them. */
 export const STREAMS = {
-  ticks: 'tp:ticks',
-  bars: 'tp:bars',
-  feed: 'tp:feed',
-  tenants: 'tp:tenants',
-  alerts: 'tp:alerts',
+  ticks: 'ticks',
+  bars: 'bars',
+  feed: 'feed',
+  tenants: 'tenants',
+  alerts: 'alerts',
 } as const;
 
 export type StreamName = (typeof STREAMS)[keyof typeof STREAMS];
