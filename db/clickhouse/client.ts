@@ -1,0 +1,137 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { ClickHouseLogLevel, createClient, type ClickHouseClient, type Logger as ClickHouseLogger } from '@clickhouse/client';
+import { createChdbConnection } from 'chdb/connection';
+import { redactUrl } from '../../core/config';
+import { UnavailableError } from '../../core/errors';
+import type { Logger } from '../../core/logger';
+import { CLICKHOUSE_MIGRATIONS, SCHEMA_MIGRATIONS_DDL, type ClickHouseMigration } from './migrations';
+
+export type { ClickHouseClient } from '@clickhouse/client';
+
+type ChdbClientConnection = NonNullable<NonNullable<Parameters<typeof createClient>[0]>['connection']>;
+
+export interface ClickHouseHandle {
+  /** @clickhouse/client's own client; only its construction differs between server and chDB. */
+  client: ClickHouseClient;
+  kind: 'server' | 'chdb';
+  /** Applies pending migrations in order; running it again is a no-op. */
+  migrate(): Promise<void>;
+  /** True when the server (or the embedded engine) answers right now; never throws. */
+  ping(): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+export interface OpenClickHouseOptions {
+  /** http(s)://… → a ClickHouse server over HTTP; unset → chDB persisted at `${dataDir}/ch`. */
+  clickhouseUrl?: string | undefined;
+  dataDir: string;
+  logger: Logger;
+  /** Per-request timeout against a server (default 30 s). */
+  requestTimeoutMs?: number;
+}
+
+/**
+ * Opens ClickHouse. chDB binds one data directory per process: opening a second, different
+ * `dataDir` while one is open is refused by chDB itself.
+ */
+export async function openClickHouse(options: OpenClickHouseOptions): Promise<ClickHouseHandle> {
+  const { clickhouseUrl, logger } = options;
+  const log = logger.child({ component: 'clickhouse', kind: clickhouseUrl ? 'server' : 'chdb' });
+  const clientLog = { LoggerClass: pinoBridge(log), level: ClickHouseLogLevel.WARN };
+  let client: ClickHouseClient;
+  let kind: ClickHouseHandle['kind'];
+  let where: string;
+  if (clickhouseUrl) {
+    kind = 'server';
+    where = `CLICKHOUSE_URL (${redactUrl(clickhouseUrl)})`;
+    client = createClient({ url: clickhouseUrl, request_timeout: options.requestTimeoutMs ?? 30_000, log: clientLog });
+  } else {
+    kind = 'chdb';
+    const dir = path.join(options.dataDir, 'ch');
+    where = `the embedded ClickHouse (chDB) at ${dir}`;
+    try {
+      mkdirSync(dir, { recursive: true });
+      // chdb/connection types itself against @clickhouse/client-common 1.23.0 while the client
+      // bundles its own copy of those types; they describe the same runtime contract.
+      const connection = createChdbConnection({ path: dir }) as unknown as ChdbClientConnection;
+      client = createClient({ connection, log: clientLog });
+    } catch (error) {
+      throw new UnavailableError('clickhouse_open_failed', `cannot open ${where}: ${messageOf(error)}`, error);
+    }
+  }
+
+  const ping = await client.ping();
+  if (!ping.success) {
+    await client.close().catch(() => undefined);
+    throw new UnavailableError('clickhouse_unreachable', `cannot reach ${where}: ${messageOf(ping.error)}`, ping.error);
+  }
+  log.info(kind === 'chdb' ? 'opened embedded ClickHouse (chDB); set CLICKHOUSE_URL to use a server' : 'connected to ClickHouse');
+
+  let closed: Promise<void> | undefined;
+  return {
+    client,
+    kind,
+    async migrate() {
+      const applied = await runMigrations(client, CLICKHOUSE_MIGRATIONS);
+      if (applied.length > 0) log.info({ applied }, 'clickhouse migrations applied');
+    },
+    async ping() {
+      try {
+        return (await client.ping()).success;
+      } catch {
+        return false;
+      }
+    },
+    close() {
+      closed ??= client.close();
+      return closed;
+    },
+  };
+}
+
+/** Applies the migrations not yet recorded; returns the versions it applied. */
+export async function runMigrations(client: ClickHouseClient, migrations: readonly ClickHouseMigration[]): Promise<number[]> {
+  await client.command({ query: SCHEMA_MIGRATIONS_DDL });
+  const result = await client.query({ query: 'SELECT DISTINCT version FROM schema_migrations', format: 'JSONEachRow' });
+  const done = new Set((await result.json<{ version: number | string }>()).map((row) => Number(row.version)));
+  const applied: number[] = [];
+  for (const migration of [...migrations].sort((a, b) => a.version - b.version)) {
+    if (done.has(migration.version)) continue;
+    for (const statement of migration.statements) await client.command({ query: statement });
+    await client.insert({ table: 'schema_migrations', values: [{ version: migration.version, name: migration.name }], format: 'JSONEachRow' });
+    applied.push(migration.version);
+  }
+  return applied;
+}
+
+/** @clickhouse/client logs through a class it instantiates itself; route it to our pino child. */
+function pinoBridge(log: Logger): new () => ClickHouseLogger {
+  const fields = (module: string, args: Record<string, unknown> | undefined, err?: Error) => ({
+    module,
+    ...(args ? { args } : {}),
+    ...(err ? { reason: messageOf(err) } : {}),
+  });
+  return class implements ClickHouseLogger {
+    trace(p: { module: string; message: string; args?: Record<string, unknown> }) {
+      log.trace(fields(p.module, p.args), p.message);
+    }
+    debug(p: { module: string; message: string; args?: Record<string, unknown> }) {
+      log.debug(fields(p.module, p.args), p.message);
+    }
+    info(p: { module: string; message: string; args?: Record<string, unknown> }) {
+      log.info(fields(p.module, p.args), p.message);
+    }
+    warn(p: { module: string; message: string; args?: Record<string, unknown>; err?: Error }) {
+      log.warn(fields(p.module, p.args, p.err), p.message);
+    }
+    error(p: { module: string; message: string; args?: Record<string, unknown>; err: Error }) {
+      log.error(fields(p.module, p.args, p.err), p.message);
+    }
+  };
+}
+
+function messageOf(error: unknown): string {
+  if (error instanceof Error) return (error.message || error.name).split('\n')[0] ?? error.name;
+  return String(error);
+}

@@ -1,0 +1,4 @@
+import { databaseContract } from './contract';
+import { pgliteDriver } from './drivers';
+
+databaseContract(pgliteDriver);
