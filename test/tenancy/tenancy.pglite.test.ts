@@ -1,0 +1,4 @@
+import { pgliteDriver } from '../db/postgres/drivers';
+import { tenancyContract } from './contract';
+
+tenancyContract(pgliteDriver);

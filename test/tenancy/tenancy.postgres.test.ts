@@ -1,0 +1,4 @@
+import { postgresDriver } from '../db/postgres/drivers';
+import { tenancyContract } from './contract';
+
+tenancyContract(postgresDriver);
