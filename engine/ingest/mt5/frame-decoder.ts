@@ -1,0 +1,130 @@
+/**
+ * Splits the EA's TCP byte stream into frames (one JSON text per line), tolerating what real
+ * MQL5 senders produce:
+ * - `\r\n` line ends (Windows);
+ * - NUL bytes: MQL5's StringToCharArray copies the string's terminating 0 into the array, so
+ *   an EA that sends the whole array puts a NUL after (or instead of) the `\n`. JSON text can
+ *   never contain a raw NUL (it must be escaped), so NUL is treated as a frame separator too;
+ *   the empty frames this produces are skipped;
+ * - frames split across packets and several frames per packet;
+ * - a line longer than `maxLineBytes`: its bytes are dropped as they arrive (memory stays
+ *   bounded) up to the next separator, and it is reported once as `line_too_long`;
+ * - invalid UTF-8 (an EA that forgot CP_UTF8 and sent ANSI text): the frame is decoded with
+ *   U+FFFD replacements, flagged `invalidUtf8` and counted; parseFrame decides whether it is usable.
+ * Pure: no sockets, no timers.
+ */
+export type FrameDecoderRejectReason = 'line_too_long' | 'truncated';
+
+export type DecodedFrame =
+  | { type: 'frame'; line: string; invalidUtf8: boolean }
+  | { type: 'reject'; reason: FrameDecoderRejectReason };
+
+export interface FrameDecoderStats {
+  frames: number;
+  lineTooLong: number;
+  truncated: number;
+  invalidUtf8: number;
+}
+
+export interface FrameDecoderOptions {
+  /** Longest accepted frame in bytes, separator excluded (default 64 KiB). */
+  maxLineBytes?: number;
+}
+
+const NEWLINE = 0x0a;
+const NUL = 0x00;
+
+export class FrameDecoder {
+  private readonly maxLineBytes: number;
+  private pieces: Buffer[] = [];
+  private pendingBytes = 0;
+  private discarding = false;
+  private readonly strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+  private readonly lenientUtf8 = new TextDecoder('utf-8');
+  private readonly counts: FrameDecoderStats = { frames: 0, lineTooLong: 0, truncated: 0, invalidUtf8: 0 };
+
+  constructor(options: FrameDecoderOptions = {}) {
+    this.maxLineBytes = options.maxLineBytes ?? 64 * 1024;
+  }
+
+  /** Running totals since construction. */
+  get stats(): Readonly<FrameDecoderStats> {
+    return { ...this.counts };
+  }
+
+  /** Feeds one TCP chunk; returns the frames (and rejects) it completed, in order. */
+  push(chunk: Uint8Array): DecodedFrame[] {
+    const out: DecodedFrame[] = [];
+    let start = 0;
+    for (let i = 0; i < chunk.length; i += 1) {
+      const byte = chunk[i];
+      if (byte !== NEWLINE && byte !== NUL) continue;
+      this.completeLine(chunk.subarray(start, i), out);
+      start = i + 1;
+    }
+    const rest = chunk.subarray(start);
+    if (rest.length > 0 && !this.discarding) {
+      if (this.pendingBytes + rest.length > this.maxLineBytes) {
+        this.startDiscarding(out);
+      } else {
+        this.pieces.push(Buffer.from(rest)); // a copy: the caller may reuse its buffer
+        this.pendingBytes += rest.length;
+      }
+    }
+    return out;
+  }
+
+  /** The connection closed: an unterminated partial frame is reported, not guessed at. */
+  end(): DecodedFrame[] {
+    const out: DecodedFrame[] = [];
+    const partial = Buffer.concat(this.pieces, this.pendingBytes);
+    this.reset();
+    if (this.discarding) {
+      this.discarding = false;
+    } else if (partial.toString('latin1').trim() !== '') {
+      this.counts.truncated += 1;
+      out.push({ type: 'reject', reason: 'truncated' });
+    }
+    return out;
+  }
+
+  private completeLine(tail: Uint8Array, out: DecodedFrame[]): void {
+    if (this.discarding) {
+      this.discarding = false; // the over-long line ends here; it was reported when it overflowed
+      return;
+    }
+    if (this.pendingBytes + tail.length > this.maxLineBytes) {
+      this.reset();
+      this.counts.lineTooLong += 1;
+      out.push({ type: 'reject', reason: 'line_too_long' });
+      return;
+    }
+    const bytes = this.pieces.length === 0 ? tail : Buffer.concat([...this.pieces, tail], this.pendingBytes + tail.length);
+    this.reset();
+    let line: string;
+    let invalidUtf8 = false;
+    try {
+      line = this.strictUtf8.decode(bytes);
+    } catch {
+      line = this.lenientUtf8.decode(bytes);
+      invalidUtf8 = true;
+    }
+    line = line.trim(); // drops the `\r` of `\r\n`, stray spaces and a UTF-8 BOM
+    if (line === '') return;
+    if (invalidUtf8) this.counts.invalidUtf8 += 1;
+    this.counts.frames += 1;
+    out.push({ type: 'frame', line, invalidUtf8 });
+  }
+
+  private startDiscarding(out: DecodedFrame[]): void {
+    this.reset();
+    this.discarding = true;
+    this.counts.lineTooLong += 1;
+    out.push({ type: 'reject', reason: 'line_too_long' });
+  }
+
+  private reset(): void {
+    this.pieces = [];
+    this.pendingBytes = 0;
+  }
+}
