@@ -29,6 +29,8 @@ export interface PlatformOptions {
   logger: Logger;
   /** Secrets the logger must mask; generated keys are added to it. */
   secrets: Set<string>;
+  /** How often dependencies are pinged for /healthz (default 5 s). */
+  dependencyCheckMs?: number;
 }
 
 export interface Platform {
@@ -154,7 +156,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       );
     };
     await checkDependencies();
-    const watch = setInterval(() => void checkDependencies(), DEPENDENCY_CHECK_MS);
+    const watch = setInterval(() => void checkDependencies(), options.dependencyCheckMs ?? DEPENDENCY_CHECK_MS);
     watch.unref();
     closers.push({ name: 'dependency-watch', close: async () => clearInterval(watch) });
 

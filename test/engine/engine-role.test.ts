@@ -1,0 +1,104 @@
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger, createMetrics, STREAMS, type EventOf } from '../../core';
+import { createMarketDataRepository, createSharedState, openClickHouse, type ClickHouseHandle, type SharedState } from '../../db';
+import { startEngineRole } from '../../engine/role';
+import { MarketPipeline } from '../../engine/pipeline';
+import { StoreWriter } from '../../engine/store-writer';
+import type { Tick } from '../../engine/market/types';
+
+const logger = createLogger({ level: 'silent', pretty: false });
+
+function tick(symbol: string, timeMs: number, bid: number, spread = 0.00002): Tick {
+  return { symbol, timeMs, bid, ask: +(bid + spread).toFixed(5), last: 0, volume: 0, flags: 6, source: 'test' };
+}
+
+describe('MarketPipeline', () => {
+  it('gates bad ticks by reason and closes bars on the period boundary', () => {
+    const pipeline = new MarketPipeline([{ symbol: 'EURUSD', digits: 5 }]);
+    const t0 = Date.UTC(2026, 10, 24, 10, 0, 0);
+    expect(pipeline.process(tick('EURUSD', t0, 1.085)).accepted).toBe(true);
+    expect(pipeline.process({ ...tick('EURUSD', t0 + 1000, 1.0851), ask: 1.085 }).reason).toBe('crossed_quote');
+    expect(pipeline.process(tick('EURUSD', t0 - 1000, 1.0851)).reason).toBe('out_of_order');
+    expect(pipeline.process(tick('GBPUSD', t0, 1.27)).reason).toBe('unknown_symbol');
+    const next = pipeline.process(tick('EURUSD', t0 + 60_000, 1.0852));
+    expect(next.closed.map((b) => b.timeframe)).toEqual(['M1']);
+    expect(next.closed[0]).toMatchObject({ symbol: 'EURUSD', timeMs: t0, open: 1.085, close: 1.085, tickVolume: 1 });
+    expect(pipeline.rejections()).toEqual({ crossed_quote: 1, out_of_order: 1, unknown_symbol: 1 });
+    expect(pipeline.lastPrice('EURUSD')).toMatchObject({ bid: 1.0852, digits: 5 });
+  });
+});
+
+describe('StoreWriter', () => {
+  it('keeps the batch while the store is down and writes it once it is back', async () => {
+    let down = true;
+    const stored: number[] = [];
+    const repository = {
+      async insertTicks(rows: readonly { timeMs: number }[]) {
+        if (down) throw new Error('clickhouse: connection refused');
+        stored.push(...rows.map((r) => r.timeMs));
+        return rows.length;
+      },
+      async insertBars(rows: readonly unknown[]) {
+        if (down) throw new Error('clickhouse: connection refused');
+        return rows.length;
+      },
+    } as unknown as ConstructorParameters<typeof StoreWriter>[0]['repository'];
+    const writer = new StoreWriter({ repository, logger, maxBufferedTicks: 3 });
+    const t0 = Date.UTC(2026, 0, 5);
+    for (let i = 0; i < 2; i++) writer.addTick(tick('EURUSD', t0 + i, 1.1));
+    await writer.flush();
+    expect(writer.status()).toMatchObject({ buffered: 2, lastError: 'clickhouse: connection refused' });
+    for (let i = 2; i < 5; i++) writer.addTick(tick('EURUSD', t0 + i, 1.1));
+    expect(writer.status()).toMatchObject({ buffered: 3, droppedTicks: 2 });
+    down = false;
+    await writer.flush();
+    expect(stored).toEqual([t0 + 2, t0 + 3, t0 + 4]);
+    expect(writer.status()).toMatchObject({ buffered: 0, lastError: undefined });
+  });
+});
+
+describe('engine role on chDB', () => {
+  let clickhouse: ClickHouseHandle;
+  let shared: SharedState;
+
+  beforeAll(async () => {
+    clickhouse = await openClickHouse({ dataDir: await mkdtemp(join(tmpdir(), 'tp-engine-')), logger });
+    await clickhouse.migrate();
+    shared = await createSharedState({ logger });
+  });
+  afterAll(async () => {
+    await shared?.close();
+    await clickhouse?.close();
+  });
+
+  it('runs the sandbox feed into ClickHouse and flushes everything on stop', async () => {
+    const bars: EventOf<'bar.closed'>[] = [];
+    const subscription = shared.bus.subscribe(STREAMS.bars, { group: 'test', consumer: 'c1' }, async (message) => {
+      if (message.event.type === 'bar.closed') bars.push(message.event);
+    });
+    await subscription.ready;
+    const engine = await startEngineRole({ logger, metrics: createMetrics({ defaultMetrics: false }), shared, clickhouse, instanceId: 'test', feedSeed: 42 });
+    // BTCUSD trades around the clock, so ticks flow whatever the day of the week.
+    const deadline = Date.now() + 15_000;
+    while (!engine.lastPrice('BTCUSD') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, 1500));
+    const health = engine.health();
+    expect(health.status).toBe('ok');
+    expect(health.ticksAccepted).toBeGreaterThan(0);
+    await engine.stop();
+    await subscription.stop();
+
+    const repository = createMarketDataRepository(clickhouse.client);
+    let stored = 0;
+    for (const symbol of engine.symbols()) stored += await repository.countTicks(symbol);
+    // Every accepted tick reached ClickHouse: stop() flushed what was buffered.
+    expect(stored).toBe(engine.health().ticksAccepted);
+    const last = await repository.lastTick('BTCUSD');
+    expect(last?.bid).toBe(engine.lastPrice('BTCUSD')?.bid);
+    expect((await repository.lastBars('BTCUSD', 'M1', 5)).length).toBeGreaterThan(0);
+    expect(bars.every((b) => b.type === 'bar.closed')).toBe(true);
+  }, 30_000);
+});
