@@ -3,6 +3,7 @@ import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UnavailableError } from '../../../core/errors';
 import { openDatabase, tenants, withDatabaseErrors, type DatabaseHandle } from '../../../db/postgres';
+import { createTcpProxy, type TcpProxy } from '../../support/tcp-proxy';
 import { TEST_DATABASE_URL, createTestDatabase } from '../../support/services';
 import { databaseContract } from './contract';
 import { postgresDriver, silentLogger } from './drivers';
@@ -68,62 +69,21 @@ describe('migrating Postgres from several processes at once', () => {
   });
 });
 
-/** A TCP hop in front of the test Postgres that the test can take down and bring back. */
-async function startProxy(target: URL) {
-  const sockets = new Set<net.Socket>();
-  let server: net.Server | undefined;
-  let port = 0;
-  const listen = () =>
-    new Promise<void>((resolve, reject) => {
-      server = net.createServer((client) => {
-        const upstream = net.connect({ host: target.hostname, port: Number(target.port || 5432) });
-        for (const s of [client, upstream]) {
-          sockets.add(s);
-          s.on('close', () => sockets.delete(s));
-          s.on('error', () => {
-            client.destroy();
-            upstream.destroy();
-          });
-        }
-        client.pipe(upstream).pipe(client);
-      });
-      server.once('error', reject);
-      server.listen(port, '127.0.0.1', () => {
-        port = (server!.address() as net.AddressInfo).port;
-        resolve();
-      });
-    });
-  await listen();
-  return {
-    get port() {
-      return port;
-    },
-    /** Like a server restart: every open connection is cut and new ones are refused. */
-    async stop() {
-      for (const s of sockets) s.destroy();
-      await new Promise<void>((resolve) => server!.close(() => resolve()));
-    },
-    start: listen,
-  };
-}
-
 describe('Postgres going away while running', () => {
   let database: { url: string; drop: () => Promise<void> };
-  let proxy: Awaited<ReturnType<typeof startProxy>>;
+  let proxy: TcpProxy;
   let handle: DatabaseHandle;
 
   beforeAll(async () => {
     database = await createTestDatabase();
-    proxy = await startProxy(new URL(TEST_DATABASE_URL));
-    const url = new URL(database.url);
-    url.hostname = '127.0.0.1';
-    url.port = String(proxy.port);
-    handle = await openDatabase({ databaseUrl: url.toString(), dataDir: '/nonexistent', logger: silentLogger, connectTimeoutMs: 2_000 });
+    const target = new URL(TEST_DATABASE_URL);
+    proxy = await createTcpProxy(target.hostname, Number(target.port || 5432));
+    handle = await openDatabase({ databaseUrl: proxy.url(database.url), dataDir: '/nonexistent', logger: silentLogger, connectTimeoutMs: 2_000 });
     await handle.migrate();
   });
   afterAll(async () => {
     await handle?.close();
-    await proxy?.stop();
+    await proxy?.close();
     await database?.drop();
   });
 
@@ -141,7 +101,7 @@ describe('Postgres going away while running', () => {
       }),
     );
     await wasCut;
-    await proxy.stop();
+    await proxy.cut();
 
     await expect(inTransaction).rejects.toBeInstanceOf(UnavailableError);
     const down = await withDatabaseErrors(() => handle.db.select().from(tenants)).then(
@@ -152,7 +112,7 @@ describe('Postgres going away while running', () => {
     expect((down as UnavailableError).code).toBe('db_unavailable');
     expect(await handle.ping()).toBe(false);
 
-    await proxy.start();
+    await proxy.restore();
     expect(await handle.ping()).toBe(true);
     const rows = await withDatabaseErrors(() => handle.db.select().from(tenants));
     expect(rows.map((r) => r.name)).not.toContain('Half Written');
