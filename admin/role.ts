@@ -1,8 +1,8 @@
 import { Api } from 'grammy';
 import type { Config, HealthReport, Logger, Metrics, RunningRole } from '../core';
 import type { Tenancy } from '../tenancy';
-import type { TelegramSandbox } from '../bot/sandbox';
-import type { BotRole } from '../bot/role';
+import type { TelegramSandbox } from '../bot';
+import type { BotRole } from '../bot';
 import { buildAdmin } from './app';
 
 export interface AdminRoleDeps {

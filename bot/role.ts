@@ -1,18 +1,12 @@
 import { GrammyError, HttpError, type Bot } from 'grammy';
 import { run, type RunnerHandle } from '@grammyjs/runner';
-import { UnavailableError, ConfigError, type ComponentHealth, type Config, type Logger, type Metrics, type RunningRole } from '../core';
+import { UnavailableError, ConfigError, type ComponentHealth, type Config, type Logger, type Metrics, type RunningRole, type TelegramTarget } from '../core';
+
+export type { TelegramTarget } from '../core';
 import { holdLease, type SharedState } from '../db';
 import type { Tenancy } from '../tenancy';
 import type { BotContext } from './context';
 import { createBot, publishCommands } from './create';
-
-export interface TelegramTarget {
-  token: string;
-  apiRoot: string;
-  mode: 'polling' | 'webhook';
-  webhookUrl: string | undefined;
-  webhookSecret: string | undefined;
-}
 
 export interface BotRoleDeps {
   config: Config;

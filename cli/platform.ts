@@ -13,14 +13,14 @@ import {
   type Metrics,
   type RoleName,
   type RunningRole,
+  type TelegramTarget,
 } from '../core';
 import { openClickHouse, openDatabase, createSharedState, type ClickHouseHandle, type DatabaseHandle, type SharedState } from '../db';
 import { createTenancy, type Tenancy } from '../tenancy';
-import { createTelegramSandbox, type TelegramSandbox } from '../bot/sandbox';
-import { startBotRole, type TelegramTarget } from '../bot/role';
-import { startEngineRole } from '../engine/role';
-import { startNotifierRole } from '../notifier/role';
-import { startAdminRole } from '../admin/role';
+import { createTelegramSandbox, startBotRole, type TelegramSandbox } from '../bot';
+import { startEngineRole } from '../engine';
+import { startNotifierRole } from '../notifier';
+import { startAdminRole } from '../admin';
 import { generateApiKey, generateHexKey, localSecret } from './secrets';
 
 export interface PlatformOptions {

@@ -6,3 +6,4 @@ export * from './events';
 export * from './metrics';
 export * from './health';
 export * from './role';
+export * from './telegram';

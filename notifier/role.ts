@@ -1,9 +1,7 @@
 import { Api } from 'grammy';
-import { STREAMS, type ComponentHealth, type EventOf, type Logger, type Metrics, type RunningRole } from '../core';
+import { STREAMS, escapeHtml, type ComponentHealth, type EventOf, type Logger, type Metrics, type RunningRole, type TelegramTarget } from '../core';
 import type { SharedState, Subscription } from '../db';
-import type { Tenancy } from '../tenancy';
-import type { TelegramTarget } from '../bot/role';
-import { escapeHtml, roleLabel } from '../bot/format';
+import { ROLE_LABELS, type Tenancy } from '../tenancy';
 import { createSender } from './sender';
 
 export interface NotifierRoleDeps {
@@ -34,7 +32,7 @@ export async function startNotifierRole(deps: NotifierRoleDeps): Promise<Running
     if (!joiner) return;
     const admins = members.filter((m) => m.role === 'tenant_admin' && m.userId !== event.userId);
     const who = joiner.username ? `${escapeHtml(joiner.firstName)} (@${escapeHtml(joiner.username)})` : escapeHtml(joiner.firstName);
-    const html = `🆕 ${who} joined <b>${escapeHtml(tenant.name)}</b> as ${roleLabel(event.role)}.`;
+    const html = `🆕 ${who} joined <b>${escapeHtml(tenant.name)}</b> as ${ROLE_LABELS[event.role]}.`;
     for (const admin of admins) {
       const outcome = await send({ alertId: `member.joined:${entryId}`, chatId: admin.telegramId, html });
       logger.debug({ chat_id: admin.telegramId, outcome }, 'member-joined notice');

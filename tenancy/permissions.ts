@@ -34,7 +34,7 @@ export const PERMISSIONS: Readonly<Record<Role, ReadonlySet<Action>>> = {
 };
 
 export const ROLE_LABELS: Readonly<Record<Role, string>> = {
-  tenant_admin: 'tenant admin',
+  tenant_admin: 'desk admin',
   portfolio_manager: 'portfolio manager',
   analyst: 'analyst',
   api_user: 'API user',
@@ -77,7 +77,7 @@ export function requireRole(role: Role | null | undefined, action: Action): asse
   if (can(role, action)) return;
   const allowed = rolesAllowedTo(action).map((r) => ROLE_LABELS[r]);
   if (role === null || role === undefined) {
-    throw new ForbiddenError('not_a_member', `You are not a member of this desk, so you cannot ${ACTION_LABELS[action]}. Ask a tenant admin for an invite.`);
+    throw new ForbiddenError('not_a_member', `You are not a member of this desk, so you cannot ${ACTION_LABELS[action]}. Ask a desk admin for an invite.`);
   }
   throw new ForbiddenError(
     'role_forbidden',

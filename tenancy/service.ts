@@ -340,7 +340,7 @@ export function createTenancy(deps: TenancyDeps): Tenancy {
               if ((admins?.n ?? 0) <= 1) {
                 throw new ConflictError(
                   'last_tenant_admin',
-                  `You are the only tenant admin of "${tenant.name}"; this invite would make you ${ROLE_LABELS[invite.role]}. Make someone else tenant admin first.`,
+                  `You are the only desk admin of "${tenant.name}"; this invite would make you ${ROLE_LABELS[invite.role]}. Make someone else desk admin first.`,
                 );
               }
             }

@@ -51,10 +51,10 @@ describe('permissions', () => {
     }
     expect(thrown).toBeInstanceOf(ForbiddenError);
     expect(thrown).toMatchObject({ code: 'role_forbidden', kind: 'forbidden' });
-    expect((thrown as Error).message).toBe('As an analyst you cannot pause or resume trading; that needs the role of portfolio manager or tenant admin.');
+    expect((thrown as Error).message).toBe('As an analyst you cannot pause or resume trading; that needs the role of portfolio manager or desk admin.');
 
     expect(() => requireRole(undefined, 'view_status')).toThrow(/not a member of this desk/);
-    expect(() => requireRole('api_user', 'invite_members')).toThrow(/As an API user you cannot invite members; that needs the role of tenant admin\./);
+    expect(() => requireRole('api_user', 'invite_members')).toThrow(/As an API user you cannot invite members; that needs the role of desk admin\./);
   });
 
   it('lists the roles allowed to an action, and recognises roles and actions', () => {
