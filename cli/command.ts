@@ -31,8 +31,13 @@ export function parseCommandArgs(command: Command, argv: string[]) {
       strict: true,
     });
   } catch (error) {
-    const message = (error as Error).message.replace(/\. To specify a positional argument.*$/s, '');
-    throw new InvalidInputError('usage', `${command.name}: ${message} (see: tradepilot ${command.name} --help)`);
+    // node's parseArgs explains some errors over several lines; the CLI promises one.
+    const raw = (error as Error).message;
+    const ambiguous = /Option '(-[-\w]+)[^']*' argument is ambiguous/.exec(raw);
+    const message = ambiguous
+      ? `${ambiguous[1]} needs its value attached when the value starts with "-": write ${ambiguous[1]}=<value>`
+      : raw.replace(/\. To specify a positional argument.*$/s, '').split('\n')[0]!;
+    throw new InvalidInputError('usage', `${message} (see: tradepilot ${command.name} --help)`);
   }
 }
 

@@ -1,9 +1,11 @@
 import { ConfigError, describeError, isAppError } from '../core';
 import { helpText, parseCommandArgs, type Command, type CommandContext } from './command';
+import { importCommand } from './import';
+import { indicatorsCommand } from './indicators';
 import { migrateCommand } from './migrate';
 import { startCommand } from './start';
 
-const COMMANDS: Command[] = [startCommand, migrateCommand];
+const COMMANDS: Command[] = [startCommand, migrateCommand, importCommand, indicatorsCommand];
 
 function overview(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

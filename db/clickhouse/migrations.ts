@@ -66,6 +66,23 @@ export const CLICKHOUSE_MIGRATIONS: readonly ClickHouseMigration[] = [
       ORDER BY (symbol, timeframe, time)`,
     ],
   },
+  {
+    // The broker time-zone offset each imported source was converted with (server time −
+    // UTC, in minutes), so that a re-import without --tz-offset converts the same way. The
+    // latest `updated_at` wins per source.
+    version: 2,
+    name: 'sources',
+    statements: [
+      `CREATE TABLE IF NOT EXISTS sources (
+        source String,
+        symbol LowCardinality(String),
+        tz_offset_minutes Int16,
+        updated_at DateTime64(3, 'UTC')
+      )
+      ENGINE = ReplacingMergeTree(updated_at)
+      ORDER BY source`,
+    ],
+  },
 ];
 
 export const SCHEMA_MIGRATIONS_DDL = `CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -12,11 +12,11 @@ describe('tradepilot CLI', () => {
     expect(help.stdout).toMatch(/migrate\s+Apply database migrations/);
     const unknown = await runCli(['fly']);
     expect(unknown.code).toBe(2);
-    expect(lines(unknown.stderr)).toEqual(['tradepilot: unknown command "fly" (commands: start, migrate)']);
+    expect(lines(unknown.stderr)).toEqual(['tradepilot: unknown command "fly" (commands: start, migrate, import, indicators)']);
   });
 
   it('has --help on every command', async () => {
-    for (const command of ['start', 'migrate']) {
+    for (const command of ['start', 'migrate', 'import', 'indicators']) {
       const result = await runCli([command, '--help']);
       expect(result.code, command).toBe(0);
       expect(result.stdout).toMatch(new RegExp(`Usage: tradepilot ${command}`));

@@ -1,0 +1,196 @@
+/**
+ * Suite `import`: `tradepilot import FILE --json` on a generated 1,000,000-row MT5 bars export
+ * (tab-separated, CRLF, with header, ~57 MB), run as a child process against a fresh chDB
+ * DATA_DIR, as a user runs it: rows/s over the child's whole life (start-up, chDB, migrations
+ * included) and the child's peak RSS (VmHWM).
+ *
+ * Peer: the same file read the naive way, in a child process too: `fs.readFileSync` + `split`
+ * + parse every line into an array of bar objects, no database. It is what the streaming
+ * importer avoids; its memory grows with the file while the importer's should not. So
+ * besides the peak RSS at 1M rows, both also run on the first 500,000 rows and the growth
+ * of peak RSS from 500k to 1M rows is reported: the importer's heap and chDB's caches have
+ * reached their steady state by 500k rows, so what still grows there grows with the file.
+ * (For the ratio the importer's growth counts as at least 1 MB: within noise, flat is flat.)
+ *
+ * Target (the issue): peak RSS < 300 MB whatever the file size. chDB runs inside the
+ * importing process; `baseline_rss_mb` is the peak of importing a 1-bar file, i.e. the fixed
+ * price of Node + tsx + the embedded ClickHouse before any row is read.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdir, mkdtemp, open, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { alone, round, seededRandom, versus, type BenchContext, type BenchSuite } from './harness';
+
+const SUITE = 'import';
+const ROWS = 1_000_000;
+const HALF_ROWS = 500_000;
+const TARGET_RSS_MB = 300;
+const REPO = fileURLToPath(new URL('../', import.meta.url));
+const TIME = '/usr/bin/time';
+
+/** The naive peer: whole file in memory, then every bar in an array. */
+const NAIVE_PEER = `
+const fs = require('node:fs');
+const text = fs.readFileSync(process.argv[1], 'utf8');
+const lines = text.split('\\n');
+const bars = [];
+for (let i = 1; i < lines.length; i++) {
+  const line = lines[i].endsWith('\\r') ? lines[i].slice(0, -1) : lines[i];
+  if (line === '') continue;
+  const c = line.split('\\t');
+  const [y, mo, d] = c[0].split('.').map(Number);
+  const [h, mi, s] = c[1].split(':').map(Number);
+  bars.push({ time: Date.UTC(y, mo - 1, d, h, mi, s), open: +c[2], high: +c[3], low: +c[4], close: +c[5], tickVolume: +c[6], volume: +c[7], spread: +c[8] });
+}
+process.stdout.write(JSON.stringify({ accepted: bars.length }) + '\\n');
+`;
+
+function importArgv(file: string): string[] {
+  return ['bin/tradepilot.mjs', 'import', file, '--json'];
+}
+
+function pad(n: number): string {
+  return n < 10 ? `0${n}` : String(n);
+}
+
+/** Writes an MT5 "Export bars" file of `rows` M1 bars (a seeded random walk), in 10k-line chunks. */
+async function generateBars(file: string, rows: number): Promise<number> {
+  const random = seededRandom(42);
+  const handle = await open(file, 'w');
+  try {
+    await handle.write('<DATE>\t<TIME>\t<OPEN>\t<HIGH>\t<LOW>\t<CLOSE>\t<TICKVOL>\t<VOL>\t<SPREAD>\r\n');
+    const start = Date.UTC(2020, 0, 1);
+    let price = 1.1;
+    let chunk = '';
+    for (let i = 0; i < rows; i++) {
+      const t = new Date(start + i * 60_000);
+      const open = price;
+      price *= 1 + 0.0004 * (random() - 0.5);
+      const high = Math.max(open, price) + 0.0001 * random();
+      const low = Math.min(open, price) - 0.0001 * random();
+      chunk += `${t.getUTCFullYear()}.${pad(t.getUTCMonth() + 1)}.${pad(t.getUTCDate())}\t${pad(t.getUTCHours())}:${pad(t.getUTCMinutes())}:00\t${open.toFixed(5)}\t${high.toFixed(5)}\t${low.toFixed(5)}\t${price.toFixed(5)}\t${1 + Math.floor(random() * 500)}\t0\t${Math.floor(random() * 20)}\r\n`;
+      if (i % 10_000 === 9_999) {
+        await handle.write(chunk);
+        chunk = '';
+      }
+    }
+    if (chunk) await handle.write(chunk);
+    return (await handle.stat()).size;
+  } finally {
+    await handle.close();
+  }
+}
+
+interface ChildRun {
+  seconds: number;
+  peakRssMb: number;
+  stdout: string;
+}
+
+/**
+ * Runs `node argv…` and measures its wall time and peak RSS: through `/usr/bin/time -v`
+ * ("Maximum resident set size") when present, else by polling /proc/<pid>/status VmHWM.
+ */
+function measureChild(argv: string[], env: Record<string, string>): Promise<ChildRun> {
+  const useTime = existsSync(TIME);
+  const [command, args] = useTime ? [TIME, ['-v', process.execPath, ...argv]] : [process.execPath, argv];
+  return new Promise((resolve, reject) => {
+    const started = process.hrtime.bigint();
+    const child = spawn(command, args, { cwd: REPO, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    let polledKb = 0;
+    const poll = useTime
+      ? undefined
+      : setInterval(() => {
+          try {
+            const match = /VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
+            if (match) polledKb = Math.max(polledKb, Number(match[1]));
+          } catch {
+            // exited between two polls
+          }
+        }, 20);
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    child.once('error', reject);
+    child.once('close', (code) => {
+      if (poll) clearInterval(poll);
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      const timeKb = /Maximum resident set size \(kbytes\): (\d+)/.exec(stderr);
+      if (code !== 0) {
+        reject(new Error(`child failed (exit ${code}): ${stderr.split('\n').find((l) => l.trim() !== '') ?? ''}`));
+        return;
+      }
+      resolve({ seconds, peakRssMb: (timeKb ? Number(timeKb[1]) : polledKb) / 1024, stdout });
+    });
+  });
+}
+
+function acceptedOf(run: ChildRun): number {
+  const last = run.stdout.trimEnd().split('\n').pop() ?? '';
+  return (JSON.parse(last) as { accepted: number }).accepted;
+}
+
+async function ours(file: string, rows: number, context: BenchContext): Promise<ChildRun> {
+  const dataDir = await mkdtemp(path.join(tmpdir(), 'tp-bench-import-ch-'));
+  try {
+    context.progress(`tradepilot import ${path.basename(file)}`);
+    const run = await measureChild(importArgv(file), { DATA_DIR: dataDir, LOG_LEVEL: 'warn' });
+    const accepted = acceptedOf(run);
+    if (accepted !== rows) throw new Error(`import accepted ${accepted} rows of ${rows}`);
+    return run;
+  } finally {
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}
+
+async function peer(file: string, rows: number, context: BenchContext): Promise<ChildRun> {
+  context.progress(`naive peer ${path.basename(file)}`);
+  const run = await measureChild(['-e', NAIVE_PEER, file], {});
+  const accepted = acceptedOf(run);
+  if (accepted !== rows) throw new Error(`naive peer parsed ${accepted} rows of ${rows}`);
+  return run;
+}
+
+export const suite: BenchSuite = {
+  name: SUITE,
+  description: 'tradepilot import of a 1M-row MT5 bars export into chDB: rows/s and peak RSS, against a naive readFileSync parser',
+  async run(context, emit) {
+    const dir = await mkdtemp(path.join(tmpdir(), 'tp-bench-import-'));
+    try {
+      context.progress('generating files');
+      const big = path.join(dir, 'big', 'EURUSD_M1_bench.csv');
+      const half = path.join(dir, 'half', 'EURUSD_M1_bench.csv');
+      const one = path.join(dir, 'one', 'EURUSD_M1_bench.csv');
+      for (const file of [big, half, one]) await mkdir(path.dirname(file), { recursive: true });
+      await generateBars(big, ROWS);
+      await generateBars(half, HALF_ROWS);
+      await generateBars(one, 1);
+
+      const base = await ours(one, 1, context);
+      const oursHalf = await ours(half, HALF_ROWS, context);
+      const oursBig = await ours(big, ROWS, context);
+      const peerHalf = await peer(half, HALF_ROWS, context);
+      const peerBig = await peer(big, ROWS, context);
+
+      const naive = 'naive readFileSync+split (no DB)';
+      emit(versus({ suite: SUITE, metric: 'rows_per_s', value: ROWS / oursBig.seconds, unit: 'rows', better: 'higher' }, naive, ROWS / peerBig.seconds));
+      emit(versus({ suite: SUITE, metric: 'peak_rss_mb', value: oursBig.peakRssMb, unit: 'MB', better: 'lower' }, naive, peerBig.peakRssMb));
+      const oursGrowth = oursBig.peakRssMb - oursHalf.peakRssMb;
+      const peerGrowth = peerBig.peakRssMb - peerHalf.peakRssMb;
+      const growth = versus({ suite: SUITE, metric: 'rss_growth_mb_500k_to_1m', value: Math.max(1, oursGrowth), unit: 'MB', better: 'lower' }, naive, peerGrowth);
+      emit({ ...growth, value: round(oursGrowth) });
+      emit(alone({ suite: SUITE, metric: 'baseline_rss_mb', value: base.peakRssMb, unit: 'MB', better: 'lower' }));
+      if (oursBig.peakRssMb >= TARGET_RSS_MB) {
+        process.stderr.write(
+          `import: peak RSS ${round(oursBig.peakRssMb, 0)} MB is over the ${TARGET_RSS_MB} MB target; ${round(base.peakRssMb, 0)} MB of it is the process with chDB before any row (baseline_rss_mb)\n`,
+        );
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  },
+};

@@ -1,0 +1,370 @@
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import path from 'node:path';
+import { InvalidInputError, NotFoundError, isAppError, type Logger } from '../../../core';
+import type { BarRow, MarketDataRepository, TickRow } from '../../../db';
+import { parseFile, timeframeFromSpacing, type FormatName, type Mt5Timeframe, type ParseSummary } from '../mt5';
+import type { SourceRegistry } from './sources';
+import { formatTzOffset } from './tz-offset';
+
+/**
+ * Rows per insert. ClickHouse wants inserts of thousands of rows (each makes a part); on
+ * chDB a 1M-row import peaked at ~640 MB RSS with 20,000 against ~850 MB with 50,000 (the
+ * JSON body of each batch is garbage the heap carries until the next major GC), in the
+ * same time.
+ */
+export const DEFAULT_IMPORT_BATCH = 20_000;
+/** How often (in records) progress is reported while parsing. */
+const PROGRESS_EVERY = 2_000;
+/** Read size: MT5 exports are read sequentially, so large reads cost nothing and save syscalls. */
+const READ_CHUNK_BYTES = 1024 * 1024;
+
+export interface ImportProgress {
+  /** The file's path or name, as given. */
+  file: string;
+  bytesRead: number;
+  /** Size of the file; null when the input is a stream of unknown length. */
+  totalBytes: number | null;
+  /** Records read so far (accepted + rejected). */
+  rows: number;
+  accepted: number;
+  rejected: number;
+  /** Rows handed to ClickHouse so far. */
+  inserted: number;
+  elapsedMs: number;
+}
+
+export interface ImportOptions {
+  /** Default 'auto' (detected from the first bytes). */
+  format?: 'auto' | FormatName;
+  /** Overrides the symbol from the file name (or the EA JSON's metadata). */
+  symbol?: string;
+  /**
+   * Broker server time − UTC in minutes. Unset: the offset stored for this source by an earlier
+   * import, else 0 (the file's times taken as UTC). Either way the offset used is stored.
+   */
+  tzOffsetMinutes?: number;
+  /** Bars only: overrides the timeframe from the file name or the bars' spacing. */
+  timeframe?: Mt5Timeframe;
+  batchSize?: number;
+  /** Called every few thousand records and once at the end; keep it cheap. */
+  onProgress?: (progress: ImportProgress) => void;
+}
+
+export interface ImportInput {
+  /** The bytes of the file. */
+  stream: AsyncIterable<unknown>;
+  /** File name or path: names the source (`import:<basename>`) and may carry symbol and timeframe. */
+  name: string;
+  sizeBytes?: number | null;
+}
+
+export interface ImportResult {
+  file: string;
+  /** `import:<file basename>`: stored on every tick and in the `sources` table. */
+  source: string;
+  format: FormatName;
+  kind: 'bars' | 'ticks';
+  symbol: string | null;
+  /** Bars only. */
+  timeframe: Mt5Timeframe | null;
+  tzOffsetMinutes: number;
+  /** Where the offset came from: the caller, the source's stored offset, or the UTC default. */
+  tzOffsetFrom: 'option' | 'stored' | 'default';
+  rows: number;
+  accepted: number;
+  rejected: Record<string, number>;
+  /** Earliest and latest accepted time, epoch ms UTC. */
+  fromMs: number | null;
+  toMs: number | null;
+  /** Rows sent to ClickHouse (= accepted). */
+  inserted: number;
+  bytes: number;
+  elapsedMs: number;
+  /** Things the user should know that did not stop the import. */
+  warnings: string[];
+}
+
+export interface ImporterDeps {
+  marketData: MarketDataRepository;
+  sources: SourceRegistry;
+  logger: Logger;
+  /** Clock for elapsed times (tests); default performance.now. */
+  now?: () => number;
+}
+
+export interface Importer {
+  /** Imports one file from disk; NotFoundError / InvalidInputError when it cannot be read. */
+  importFile(filePath: string, options?: ImportOptions): Promise<ImportResult>;
+  /** Imports from any byte stream (an upload, a pipe). */
+  importStream(input: ImportInput, options?: ImportOptions): Promise<ImportResult>;
+}
+
+/** The source name of an imported file. */
+export function sourceNameFor(fileName: string): string {
+  return `import:${path.basename(fileName)}`;
+}
+
+/**
+ * Checks that `filePath` is a readable regular file and returns its size; one clear error
+ * otherwise (NotFoundError for a missing file, InvalidInputError for a directory).
+ */
+export async function checkImportFile(filePath: string): Promise<number> {
+  let info;
+  try {
+    info = await stat(filePath);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') throw new NotFoundError('file_not_found', `no such file: ${filePath}`);
+    if (code === 'EACCES' || code === 'EPERM') throw new InvalidInputError('file_unreadable', `cannot read ${filePath}: permission denied`);
+    throw error;
+  }
+  if (info.isDirectory()) throw new InvalidInputError('file_is_directory', `${filePath} is a directory, not a file`);
+  return info.size;
+}
+
+/**
+ * The import service: streams a history file through `parseFile` and writes its bars or
+ * ticks to ClickHouse in batches, with one batch being written while the next is parsed
+ * (so memory holds at most two batches whatever the file size).
+ *
+ * Re-running is the recovery: ticks and bars are ReplacingMergeTree tables keyed by the
+ * row's identity, so re-importing a file — whole, after a run that was killed or failed
+ * half-way, or again later — replaces the rows already there instead of adding copies, as
+ * long as symbol, timeframe and offset are the same (an unset offset reuses the stored one).
+ */
+export function createImporter(deps: ImporterDeps): Importer {
+  const now = deps.now ?? (() => performance.now());
+
+  async function importStream(input: ImportInput, options: ImportOptions = {}): Promise<ImportResult> {
+    const started = now();
+    const batchSize = options.batchSize ?? DEFAULT_IMPORT_BATCH;
+    if (!Number.isInteger(batchSize) || batchSize < 1) throw new InvalidInputError('usage', `batch size must be a whole number ≥ 1, got ${String(batchSize)}`);
+    const source = sourceNameFor(input.name);
+    const log = deps.logger.child({ job: 'import', source });
+    const warnings: string[] = [];
+
+    const stored = await deps.sources.get(source);
+    let tzOffsetMinutes: number;
+    let tzOffsetFrom: ImportResult['tzOffsetFrom'];
+    if (options.tzOffsetMinutes !== undefined) {
+      tzOffsetMinutes = options.tzOffsetMinutes;
+      tzOffsetFrom = 'option';
+      if (stored && stored.tzOffsetMinutes !== tzOffsetMinutes) {
+        warnings.push(
+          `${source} was imported before with offset ${formatTzOffset(stored.tzOffsetMinutes)}; rows stored then keep that conversion (they are not replaced by rows converted with ${formatTzOffset(tzOffsetMinutes)})`,
+        );
+      }
+    } else if (stored) {
+      tzOffsetMinutes = stored.tzOffsetMinutes;
+      tzOffsetFrom = 'stored';
+    } else {
+      tzOffsetMinutes = 0;
+      tzOffsetFrom = 'default';
+    }
+
+    const counter = { bytes: 0 };
+    const parse = parseFile(countBytes(input.stream, counter), {
+      format: options.format ?? 'auto',
+      tzOffsetMinutes,
+      fileName: input.name,
+      ...(options.symbol !== undefined ? { symbol: options.symbol } : {}),
+    });
+
+    // Decided when the first batch is written (see resolveTarget); an object, because closures set it.
+    const target: { kind: 'bars' | 'ticks' | null; symbol: string | null; timeframe: Mt5Timeframe | null; inferred: boolean } = {
+      kind: null,
+      symbol: null,
+      timeframe: null,
+      inferred: false,
+    };
+    // One of the two fills, by the file's kind; symbol and timeframe are set when written.
+    let bars: BarRow[] = [];
+    let ticks: TickRow[] = [];
+    let inserted = 0;
+    let rows = 0;
+    let accepted = 0;
+    let rejected = 0;
+    // Bar spacing seen so far, for the timeframe when neither the caller nor the name gives it.
+    let previousBarMs: number | null = null;
+    let minGapMs: number | null = null;
+    let pending: Promise<void> | null = null;
+    let insertError: unknown = null;
+
+    const progress = () =>
+      options.onProgress?.({
+        file: input.name,
+        bytesRead: counter.bytes,
+        totalBytes: input.sizeBytes ?? null,
+        rows,
+        accepted,
+        rejected,
+        inserted,
+        elapsedMs: now() - started,
+      });
+
+    /** Decides symbol and timeframe and records the source: once, before the first row is written. */
+    const resolveTarget = async () => {
+      const info = parse.info;
+      const symbol = options.symbol ?? info?.symbol ?? null;
+      if (symbol === null) {
+        throw new InvalidInputError('symbol_unknown', `${input.name}: cannot tell the symbol (the file name does not say): give it (--symbol)`);
+      }
+      if (target.kind === 'bars') {
+        const fromName = info?.timeframe ?? null;
+        if (options.timeframe !== undefined) {
+          target.timeframe = options.timeframe;
+          if (fromName !== null && fromName !== options.timeframe) warnings.push(`${input.name}: the file name says ${fromName}, imported as ${options.timeframe} as asked`);
+        } else if (fromName !== null) {
+          target.timeframe = fromName;
+        } else {
+          target.timeframe = minGapMs === null ? null : timeframeFromSpacing(minGapMs);
+          target.inferred = true;
+          if (target.timeframe === null) {
+            const why = minGapMs === null ? 'there are too few bars to tell from their spacing' : `the bars' spacing (${minGapMs / 1000} s) is no MT5 timeframe`;
+            throw new InvalidInputError('timeframe_unknown', `${input.name}: cannot tell the bars' timeframe (the file name has none and ${why}): give it (--timeframe)`);
+          }
+        }
+      }
+      // Recorded before any row, so that the offset of rows a killed run left behind is known.
+      await deps.sources.put({ source, symbol, tzOffsetMinutes });
+      target.symbol = symbol;
+    };
+
+    const flush = async () => {
+      if (bars.length === 0 && ticks.length === 0) return;
+      if (pending) await pending;
+      if (insertError) throw insertError;
+      if (target.symbol === null) await resolveTarget();
+      const symbol = target.symbol!;
+      const timeframe = target.timeframe ?? '';
+      const barRows = bars;
+      const tickRows = ticks;
+      bars = [];
+      ticks = [];
+      const write = async () => {
+        for (const row of barRows) {
+          row.symbol = symbol;
+          row.timeframe = timeframe;
+        }
+        for (const row of tickRows) row.symbol = symbol;
+        if (barRows.length > 0) await deps.marketData.insertBars(barRows, { batchSize: barRows.length });
+        if (tickRows.length > 0) await deps.marketData.insertTicks(tickRows, { batchSize: tickRows.length });
+        inserted += barRows.length + tickRows.length;
+        log.debug({ rows: barRows.length + tickRows.length, inserted }, 'batch inserted');
+      };
+      // The insert runs while the next batch is parsed; its failure surfaces at the next flush.
+      pending = write().catch((error: unknown) => {
+        insertError = error;
+      });
+    };
+
+    try {
+      for await (const record of parse) {
+        rows += 1;
+        if (record.kind === 'reject') {
+          rejected += 1;
+        } else {
+          accepted += 1;
+          if (record.kind === 'bar') {
+            target.kind = 'bars';
+            if (previousBarMs !== null) {
+              const gap = record.timeMs - previousBarMs;
+              if (gap > 0 && (minGapMs === null || gap < minGapMs)) minGapMs = gap;
+            }
+            previousBarMs = record.timeMs;
+            // symbol and timeframe are filled in when the batch is written (known by then).
+            bars.push({
+              symbol: '',
+              timeframe: '',
+              timeMs: record.timeMs,
+              open: record.open,
+              high: record.high,
+              low: record.low,
+              close: record.close,
+              tickVolume: record.tickVolume,
+              spread: record.spreadPoints,
+            });
+          } else {
+            target.kind = 'ticks';
+            ticks.push({
+              symbol: '',
+              timeMs: record.timeMs,
+              bid: record.bid,
+              ask: record.ask,
+              last: record.last,
+              volume: record.volume,
+              flags: record.flags,
+              source,
+            });
+          }
+          if (bars.length + ticks.length >= batchSize) await flush();
+        }
+        if (rows % PROGRESS_EVERY === 0) progress();
+      }
+      await flush();
+      if (pending) await pending;
+      if (insertError) throw insertError;
+    } catch (error) {
+      // The parser's message names the line and the expected formats; add which file.
+      if (isAppError(error) && error.code === 'unknown_file_format') {
+        throw new InvalidInputError(error.code, `${input.name}: ${error.message}`, error.details);
+      }
+      throw error;
+    } finally {
+      // Never leave an insert running (or its failure unobserved) behind a parse error.
+      if (pending) await pending;
+    }
+
+    const summary = parse.summary as ParseSummary;
+    const kind = target.kind ?? (summary.format === 'mt5-bars' || summary.format === 'histdata' ? 'bars' : 'ticks');
+    const symbol = target.symbol ?? options.symbol ?? summary.symbol;
+    const timeframe = kind === 'bars' ? (target.timeframe ?? options.timeframe ?? summary.timeframe) : null;
+    if (target.inferred && summary.timeframe !== null && summary.timeframe !== timeframe) {
+      warnings.push(`${input.name}: some later bars are ${summary.timeframe} apart while the first batch looked ${String(timeframe)}; the file was imported as ${String(timeframe)} (give --timeframe to choose)`);
+    }
+    progress();
+    const result: ImportResult = {
+      file: input.name,
+      source,
+      format: summary.format,
+      kind,
+      symbol,
+      timeframe,
+      tzOffsetMinutes,
+      tzOffsetFrom,
+      rows: summary.rows,
+      accepted: summary.accepted,
+      rejected: summary.rejected,
+      fromMs: summary.fromMs,
+      toMs: summary.toMs,
+      inserted,
+      bytes: counter.bytes,
+      elapsedMs: now() - started,
+      warnings,
+    };
+    log.info({ rows: result.rows, accepted: result.accepted, rejected: result.rejected, symbol, timeframe: result.timeframe, tzOffsetMinutes }, 'import finished');
+    return result;
+  }
+
+  return {
+    importStream,
+    async importFile(filePath, options) {
+      const sizeBytes = await checkImportFile(filePath);
+      const stream = createReadStream(filePath, { highWaterMark: READ_CHUNK_BYTES });
+      try {
+        return await importStream({ stream, name: filePath, sizeBytes }, options);
+      } finally {
+        stream.destroy();
+      }
+    },
+  };
+}
+
+async function* countBytes(source: AsyncIterable<unknown>, counter: { bytes: number }): AsyncGenerator<unknown> {
+  for await (const chunk of source) {
+    if (typeof chunk === 'string') counter.bytes += Buffer.byteLength(chunk);
+    else if (chunk instanceof Uint8Array) counter.bytes += chunk.byteLength;
+    yield chunk;
+  }
+}
