@@ -7,6 +7,8 @@ import { createAdminAuth } from './plugins/auth';
 import { healthRoutes } from './routes/health';
 import { tenantRoutes } from './routes/tenants';
 import { webhookRoutes, type WebhookRoutesDeps } from './routes/webhook';
+import { bridgeTokenRoutes } from './routes/bridge-tokens';
+import type { BridgeTokens } from '../engine';
 import { playgroundRoutes, type PlaygroundDeps } from './playground/routes';
 
 export interface AdminDeps {
@@ -17,6 +19,9 @@ export interface AdminDeps {
   apiKey: string;
   masterKey: Buffer;
   inviteLink(code: string): Promise<string>;
+  bridgeTokens: BridgeTokens;
+  /** Disconnects a revoked bridge token's terminals (when the engine runs in this process). */
+  onBridgeTokenRevoked?(tokenId: string): void;
   /** Present when the bot runs in webhook mode. */
   webhook?: WebhookRoutesDeps;
   /** Present when the local Telegram sandbox runs (no TELEGRAM_BOT_TOKEN). */
@@ -52,6 +57,7 @@ export async function buildAdmin(deps: AdminDeps): Promise<FastifyInstance> {
   const auth = createAdminAuth({ apiKey: deps.apiKey, masterKey: deps.masterKey });
   await app.register(healthRoutes, { health: deps.health, metrics: deps.metrics });
   await app.register(tenantRoutes, { auth, tenancy: deps.tenancy, inviteLink: deps.inviteLink });
+  await app.register(bridgeTokenRoutes, { auth, tenancy: deps.tenancy, tokens: deps.bridgeTokens, ...(deps.onBridgeTokenRevoked ? { onRevoked: deps.onBridgeTokenRevoked } : {}) });
   if (deps.webhook) await app.register(webhookRoutes, deps.webhook);
   if (deps.playground) await app.register(playgroundRoutes, deps.playground);
 

@@ -3,6 +3,8 @@ import type { Config, HealthReport, Logger, Metrics, RunningRole } from '../core
 import type { Tenancy } from '../tenancy';
 import type { TelegramSandbox } from '../bot';
 import type { BotRole } from '../bot';
+import { createBridgeTokens, type EngineRole } from '../engine';
+import type { Database } from '../db';
 import { buildAdmin } from './app';
 
 export interface AdminRoleDeps {
@@ -17,6 +19,10 @@ export interface AdminRoleDeps {
   bot: BotRole | undefined;
   /** The local Telegram sandbox, when no token is configured: serves the playground. */
   sandbox: TelegramSandbox | undefined;
+  /** Postgres/PGlite, for MT5 bridge tokens. */
+  db: Database;
+  /** The engine role of this process, if it runs here (revoked tokens disconnect at once). */
+  engine: EngineRole | undefined;
 }
 
 export interface AdminRole extends RunningRole {
@@ -41,6 +47,8 @@ export async function startAdminRole(deps: AdminRoleDeps): Promise<AdminRole> {
     health: deps.health,
     apiKey: deps.apiKey,
     masterKey: deps.masterKey,
+    bridgeTokens: createBridgeTokens(deps.db),
+    onBridgeTokenRevoked: (tokenId) => void deps.engine?.bridge()?.disconnect({ tokenId }),
     inviteLink: async (code) => (deps.sandbox ? `${url}/playground?start=${encodeURIComponent(code)}` : `https://t.me/${await botUsername()}?start=${encodeURIComponent(code)}`),
     ...(deps.config.telegram.mode === 'webhook' && deps.bot
       ? { webhook: { secret: deps.config.telegram.webhookSecret!, accept: (update) => deps.bot!.acceptUpdate(update) } }

@@ -8,4 +8,5 @@ import type { BenchSuite } from './harness';
 export const suites: Readonly<Record<string, () => Promise<BenchSuite>>> = {
   indicators: async () => (await import('./indicators')).suite,
   import: async () => (await import('./import')).suite,
+  ingest: async () => (await import('./ingest')).suite,
 };

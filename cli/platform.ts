@@ -131,7 +131,11 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       botRole = await startBotRole({ ...common, telegram });
       running.push(botRole);
     }
-    if (roles.includes('engine')) running.push(await startEngineRole(common));
+    let engineRole: Awaited<ReturnType<typeof startEngineRole>> | undefined;
+    if (roles.includes('engine')) {
+      engineRole = await startEngineRole({ ...common, db: database.db });
+      running.push(engineRole);
+    }
     if (roles.includes('notifier')) running.push(await startNotifierRole({ ...common, telegram }));
 
     const dependencyHealth = new Map<string, ComponentHealth>();
@@ -183,6 +187,8 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
         health,
         bot: botRole,
         sandbox,
+        db: database.db,
+        engine: engineRole,
       });
       running.push(admin);
       adminUrl = admin.url;

@@ -22,6 +22,10 @@ export interface Config {
   redisUrl: string | undefined;
   admin: { host: string; port: number; apiKey: string | undefined };
   mt5BridgePort: number;
+  /** Where market data comes from: the seeded sandbox feed, or MT5 terminals over the bridge. */
+  marketFeed: 'sandbox' | 'mt5';
+  /** Symbols the engine routes in mt5 mode (the terminals' Market Watch names). */
+  mt5Symbols: string[];
   /** 32-byte key for encryption at rest; unset → generated once into DATA_DIR (embedded mode only). */
   masterKey: Buffer | undefined;
   dataDir: string;
@@ -84,6 +88,8 @@ const envSchema = z.object({
   ADMIN_HOST: z.string().optional(),
   ADMIN_PORT: z.string().optional(),
   MT5_BRIDGE_PORT: z.string().optional(),
+  MARKET_FEED: z.string().optional(),
+  MT5_SYMBOLS: z.string().optional(),
   ADMIN_API_KEY: z.string().optional(),
   MASTER_KEY: z.string().optional(),
   DATA_DIR: z.string().optional(),
@@ -125,6 +131,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
 
   const adminHost = optional(raw.ADMIN_HOST) ?? '127.0.0.1';
 
+  const marketFeed = optional(raw.MARKET_FEED) ?? 'sandbox';
+  if (marketFeed !== 'sandbox' && marketFeed !== 'mt5') throw new ConfigError(`MARKET_FEED=${JSON.stringify(marketFeed)} is not allowed: expected "sandbox" or "mt5"`);
+  const mt5Symbols = (optional(raw.MT5_SYMBOLS) ?? 'EURUSD,GBPUSD,USDJPY,XAUUSD,BTCUSD').split(',').map((s) => s.trim()).filter(Boolean);
+  const badSymbol = mt5Symbols.find((s) => !/^[A-Za-z0-9._#-]{1,32}$/.test(s));
+  if (badSymbol !== undefined || mt5Symbols.length === 0) {
+    throw new ConfigError(`MT5_SYMBOLS has ${badSymbol === undefined ? 'no symbol' : `an invalid symbol ${JSON.stringify(badSymbol)}`}: expected a comma list of 1-32 letters, digits or . _ # -`);
+  }
+
   return {
     telegram: { token, apiRoot, mode, webhookUrl, webhookSecret },
     databaseUrl: url('DATABASE_URL', ['postgres:', 'postgresql:'])(raw.DATABASE_URL),
@@ -132,6 +146,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     redisUrl: url('REDIS_URL', ['redis:', 'rediss:'])(raw.REDIS_URL),
     admin: { host: adminHost, port: port('ADMIN_PORT', 8080)(raw.ADMIN_PORT), apiKey },
     mt5BridgePort: port('MT5_BRIDGE_PORT', 5555)(raw.MT5_BRIDGE_PORT),
+    marketFeed,
+    mt5Symbols,
     masterKey: masterKey(raw.MASTER_KEY),
     dataDir: optional(raw.DATA_DIR) ?? './data',
     logLevel: logLevel as LogLevel,

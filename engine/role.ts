@@ -1,58 +1,83 @@
-import { STREAMS, type ComponentHealth, type Logger, type Metrics, type RunningRole } from '../core';
-import { createMarketDataRepository, holdLease, type ClickHouseHandle, type Lease, type SharedState } from '../db';
-import { createSandboxFeed, SANDBOX_SYMBOLS, type SandboxFeed } from './ingest/sandbox';
+import { STREAMS, type ComponentHealth, type Config, type Logger, type Metrics, type RunningRole } from '../core';
+import { createMarketDataRepository, holdLease, type ClickHouseHandle, type Database, type Lease, type SharedState } from '../db';
+import { createBridgeServer, createBridgeTokens, type BridgeServer } from './ingest/bridge';
+import { SANDBOX_SYMBOLS } from './ingest/sandbox';
+import { SandboxSource, SourceManager, createPushSource, type PushSource, type TickSource } from './ingest/sources';
 import type { Bar, Tick } from './market/types';
 import { MarketPipeline, type LastPrice } from './pipeline';
+import { ALWAYS_OPEN, fxCalendar } from './quality';
 import { StoreWriter } from './store-writer';
 
 export interface EngineRoleDeps {
+  config: Pick<Config, 'marketFeed' | 'mt5Symbols' | 'mt5BridgePort'>;
   logger: Logger;
   metrics: Metrics;
   shared: SharedState;
   clickhouse: ClickHouseHandle;
+  /** Postgres/PGlite: MT5 bridge tokens are verified against it. */
+  db: Database;
   instanceId: string;
   /** Seed of the sandbox market feed (default: time-based). */
   feedSeed?: number;
+  /** Interface the MT5 bridge listens on (default all: terminals usually run elsewhere). */
+  bridgeHost?: string;
 }
 
 export interface EngineRole extends RunningRole {
   lastPrice(symbol: string): LastPrice | undefined;
   symbols(): string[];
+  /** The MT5 bridge while this engine holds the feed (mt5 mode). */
+  bridge(): BridgeServer | undefined;
 }
 
-const PUMP_EVERY_MS = 100;
 const FLUSH_EVERY_MS = 1_000;
 const LEASE_MS = 15_000;
+const CRYPTO = /^(BTC|ETH|LTC|XRP|SOL|DOGE|ADA|BNB)/;
+
+/** Digits of a price as the terminal sent it (1.08512 → 5), for symbols we have no spec for. */
+function digitsOf(tick: Tick): number {
+  let digits = 0;
+  for (const price of [tick.bid, tick.ask]) {
+    const text = String(price);
+    const dot = text.indexOf('.');
+    if (dot >= 0 && !text.includes('e')) digits = Math.max(digits, text.length - dot - 1);
+  }
+  return Math.min(digits, 8);
+}
 
 /**
- * The engine role, first slice: the seeded sandbox feed (no MT5 terminal connected) runs
- * through the quality gate and the bar aggregator; ticks and bars go to ClickHouse in
- * batches, closed bars onto the bus. With Redis, one engine holds the feed's partition at a
- * time and a standby takes over when its lease lapses.
+ * The engine role. Market data comes from the seeded sandbox feed (MARKET_FEED=sandbox) or
+ * from MT5 terminals over the bridge (MARKET_FEED=mt5), through the source manager (silence
+ * detection with market hours, failover, feed.status events on the bus), then the quality
+ * gate and the bar aggregator; ticks and bars go to ClickHouse in batches and closed bars
+ * onto the bus. With Redis, one engine holds the feed at a time; a standby takes over when
+ * its lease lapses.
  */
 export async function startEngineRole(deps: EngineRoleDeps): Promise<EngineRole> {
-  const logger = deps.logger.child({ role: 'engine', job: 'sandbox-feed' });
-  const specs = Object.values(SANDBOX_SYMBOLS);
-  const pipeline = new MarketPipeline(specs.map((s) => ({ symbol: s.symbol, digits: s.digits })));
+  const logger = deps.logger.child({ role: 'engine', job: `${deps.config.marketFeed}-feed` });
+  const pipeline = new MarketPipeline(Object.values(SANDBOX_SYMBOLS).map((s) => ({ symbol: s.symbol, digits: s.digits })));
   const writer = new StoreWriter({ repository: createMarketDataRepository(deps.clickhouse.client), logger });
-  let feed: SandboxFeed | undefined;
-  let pump: NodeJS.Timeout | undefined;
+  const tokens = createBridgeTokens(deps.db);
+  let manager: SourceManager | undefined;
+  let bridge: BridgeServer | undefined;
   let flusher: NodeJS.Timeout | undefined;
   let lease: Lease | undefined;
   let ticksAccepted = 0;
   let publishFailures = 0;
 
+  const publish = (stream: string, event: Parameters<SharedState['bus']['publish']>[1]) =>
+    deps.shared.bus.publish(stream, event).catch((error: unknown) => {
+      publishFailures++;
+      if (publishFailures === 1 || publishFailures % 1000 === 0) logger.warn({ err: error, failures: publishFailures, stream }, 'could not publish to the bus');
+    });
+
   const publishBar = (bar: Bar) => {
     deps.metrics.barsClosed.inc({ symbol: bar.symbol, timeframe: bar.timeframe });
-    deps.shared.bus
-      .publish(STREAMS.bars, { type: 'bar.closed', symbol: bar.symbol, timeframe: bar.timeframe, timeMs: bar.timeMs, open: bar.open, high: bar.high, low: bar.low, close: bar.close, tickVolume: bar.tickVolume, spread: bar.spread })
-      .catch((error: unknown) => {
-        publishFailures++;
-        if (publishFailures === 1 || publishFailures % 1000 === 0) logger.warn({ err: error, failures: publishFailures }, 'could not publish a closed bar');
-      });
+    void publish(STREAMS.bars, { type: 'bar.closed', symbol: bar.symbol, timeframe: bar.timeframe, timeMs: bar.timeMs, open: bar.open, high: bar.high, low: bar.low, close: bar.close, tickVolume: bar.tickVolume, spread: bar.spread });
   };
 
   const handle = (tick: Tick) => {
+    if (!pipeline.symbols().includes(tick.symbol)) pipeline.addSymbol(tick.symbol, digitsOf(tick));
     const outcome = pipeline.process(tick);
     if (!outcome.accepted) {
       deps.metrics.ticksRejected.inc({ symbol: tick.symbol, reason: outcome.reason ?? 'unknown' });
@@ -68,45 +93,83 @@ export async function startEngineRole(deps: EngineRoleDeps): Promise<EngineRole>
     }
   };
 
-  const startFeed = () => {
-    if (pump) return;
-    // The feed's market clock is the wall clock: ticks are emitted as their time comes.
-    feed = createSandboxFeed({ seed: deps.feedSeed ?? Date.now() % 2 ** 31, startMs: Date.now() });
-    pump = setInterval(() => {
-      const now = Date.now();
-      while (feed!.nextTickTimeMs() <= now) handle(feed!.nextTick());
-    }, PUMP_EVERY_MS);
+  async function startFeed() {
+    if (manager) return;
+    const sources: TickSource[] = [];
+    if (deps.config.marketFeed === 'mt5') {
+      const mt5: PushSource = createPushSource({ name: 'mt5', kind: 'mt5', symbols: deps.config.mt5Symbols });
+      sources.push(mt5);
+      bridge = await createBridgeServer({
+        port: deps.config.mt5BridgePort,
+        ...(deps.bridgeHost ? { host: deps.bridgeHost } : {}),
+        verifyToken: (token) => tokens.verify(token),
+        onTick: (tick) => mt5.push(tick),
+        logger,
+        metrics: deps.metrics,
+      });
+      logger.info({ port: bridge.port, symbols: deps.config.mt5Symbols }, 'MT5 bridge listening');
+    } else {
+      // The feed's market clock is the wall clock: ticks are emitted as their time comes.
+      sources.push(new SandboxSource({ seed: deps.feedSeed ?? Date.now() % 2 ** 31 }));
+    }
+    const fx = fxCalendar();
+    manager = new SourceManager({
+      sources,
+      logger,
+      calendarFor: (symbol) => (CRYPTO.test(symbol) ? ALWAYS_OPEN : fx),
+      onStatus: (event) => {
+        logger.info({ symbol: event.symbol, source: event.source, status: event.status, reason: event.reason }, 'feed status');
+        void publish(STREAMS.feed, event);
+      },
+    });
+    await manager.start(handle);
     flusher = setInterval(() => void writer.flush(), FLUSH_EVERY_MS);
-    logger.info({ symbols: pipeline.symbols() }, 'sandbox market feed running');
-  };
-  const stopFeed = async () => {
-    clearInterval(pump);
+    logger.info({ feed: deps.config.marketFeed, symbols: manager.symbols() }, 'market data feed running');
+  }
+
+  async function stopFeed() {
     clearInterval(flusher);
-    pump = undefined;
     flusher = undefined;
+    const running = manager;
+    manager = undefined;
+    await running?.stop();
+    await bridge?.close();
+    bridge = undefined;
     await writer.flush();
-  };
+  }
 
   if (deps.shared.kind === 'redis') {
-    lease = holdLease(deps.shared.locks, 'engine:partition:sandbox', deps.instanceId, {
+    lease = holdLease(deps.shared.locks, `engine:feed:${deps.config.marketFeed}`, deps.instanceId, {
       ttlMs: LEASE_MS,
       logger,
-      onAcquired: startFeed,
-      onLost: () => void stopFeed(),
+      onAcquired: () => startFeed().catch((error: unknown) => logger.error({ err: error }, 'could not start the market data feed')),
+      onLost: () => stopFeed(),
     });
   } else {
-    startFeed();
+    await startFeed();
   }
 
   return {
     name: 'engine',
     lastPrice: (symbol) => pipeline.lastPrice(symbol),
     symbols: () => pipeline.symbols(),
+    bridge: () => bridge,
     health(): ComponentHealth {
       const store = writer.status();
-      const base = { mode: pump ? 'active' : 'standby', ticksAccepted, rejected: pipeline.rejections(), buffered: store.buffered, droppedTicks: store.droppedTicks };
-      if (store.lastError) return { status: 'degraded', detail: 'market data writes are failing; buffering', ...base };
-      return { status: 'ok', ...base };
+      const feeds = manager?.health();
+      const base = {
+        mode: manager ? 'active' : 'standby',
+        feed: deps.config.marketFeed,
+        ticksAccepted,
+        rejected: pipeline.rejections(),
+        buffered: store.buffered,
+        droppedTicks: store.droppedTicks,
+        ...(feeds ? { symbols: feeds.symbols } : {}),
+        ...(bridge ? { bridge: { port: bridge.port, sessions: bridge.stats().connections.sessions } } : {}),
+      };
+      if (store.lastError) return { ...base, status: 'degraded', detail: 'market data writes are failing; buffering' };
+      if (feeds && feeds.status !== 'ok') return { ...base, status: feeds.status, detail: feeds.detail ?? 'a market data feed is down' };
+      return { ...base, status: 'ok' };
     },
     async stop() {
       await lease?.stop();

@@ -129,3 +129,26 @@ export type Membership = typeof memberships.$inferSelect;
 export type Invite = typeof invites.$inferSelect;
 export type TenantConfigRow = typeof tenantConfigs.$inferSelect;
 export type AuditEntry = typeof auditLog.$inferSelect;
+
+/**
+ * Credentials an MT5 terminal's bridge EA sends in its `hello` frame. The token is shown
+ * once when issued and only its sha256 is kept; `last_used_at` is refreshed at most once a
+ * minute so that reconnect storms do not turn into a write per connection.
+ */
+export const bridgeTokens = pgTable(
+  'bridge_tokens',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    tenantId: uuid('tenant_id').notNull().references(() => tenants.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    /** sha256 hex of the token. */
+    tokenHash: text('token_hash').notNull(),
+    createdBy: text('created_by').notNull(),
+    createdAt: createdAt(),
+    revokedAt: timestamp('revoked_at', { withTimezone: true, mode: 'date' }),
+    lastUsedAt: timestamp('last_used_at', { withTimezone: true, mode: 'date' }),
+  },
+  (t) => [uniqueIndex('bridge_tokens_token_hash_unique').on(t.tokenHash), index('bridge_tokens_tenant_idx').on(t.tenantId)],
+);
+
+export type BridgeTokenRow = typeof bridgeTokens.$inferSelect;

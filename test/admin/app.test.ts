@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { createLogger, createMetrics, type HealthReport } from '../../core';
 import { buildAdmin } from '../../admin/app';
 import { createTenancy } from '../../tenancy';
+import { createBridgeTokens } from '../../engine';
 import { postgresDriver, type FreshDatabase } from '../db/postgres/drivers';
 
 const API_KEY = 'operator-test-key-0123456789';
@@ -11,6 +12,7 @@ const auth = { authorization: `Bearer ${API_KEY}` };
 describe('admin HTTP API', () => {
   let database: FreshDatabase;
   let app: FastifyInstance;
+  const revoked: string[] = [];
   let health: HealthReport = { status: 'ok', uptimeSeconds: 1, roles: { bot: { status: 'ok' } }, dependencies: { postgres: { status: 'ok' } } };
 
   beforeAll(async () => {
@@ -25,6 +27,8 @@ describe('admin HTTP API', () => {
       apiKey: API_KEY,
       masterKey: Buffer.alloc(32, 3),
       inviteLink: async (code) => `https://t.me/TradePilotBot?start=${code}`,
+      bridgeTokens: createBridgeTokens(database.handle.db),
+      onBridgeTokenRevoked: (id) => revoked.push(id),
     });
   });
 
@@ -110,6 +114,28 @@ describe('admin HTTP API', () => {
     const docs = (await app.inject({ method: 'GET', url: '/api/docs/json' })).json();
     expect(docs.openapi).toMatch(/^3\./);
     expect(Object.keys(docs.paths)).toEqual(expect.arrayContaining(['/api/v1/tenants', '/api/v1/tenants/{id}/invites', '/healthz']));
+  });
+
+  it('issues an MT5 bridge token once, lists it without the secret, and revokes it', async () => {
+    const tenant = (await app.inject({ method: 'POST', url: '/api/v1/tenants', headers: auth, payload: { name: 'MT5 Desk', plan: 'pro' } })).json();
+    const issued = await app.inject({ method: 'POST', url: `/api/v1/tenants/${tenant.id}/bridge-tokens`, headers: auth, payload: { name: 'London terminal' } });
+    expect(issued.statusCode).toBe(201);
+    const { id, token } = issued.json();
+    expect(token).toMatch(/^tpb_[A-Za-z0-9_-]{43}$/);
+    const tokens = createBridgeTokens(database.handle.db);
+    expect(await tokens.verify(token)).toMatchObject({ tenantId: tenant.id, tokenId: id });
+
+    const list = await app.inject({ method: 'GET', url: `/api/v1/tenants/${tenant.id}/bridge-tokens`, headers: auth });
+    expect(list.json().tokens).toEqual([expect.objectContaining({ id, name: 'London terminal', revokedAt: null })]);
+    expect(list.body).not.toContain(token);
+
+    const other = (await app.inject({ method: 'POST', url: '/api/v1/tenants', headers: auth, payload: { name: 'Other Desk', plan: 'free' } })).json();
+    expect((await app.inject({ method: 'DELETE', url: `/api/v1/tenants/${other.id}/bridge-tokens/${id}`, headers: auth })).statusCode).toBe(404);
+    expect((await app.inject({ method: 'DELETE', url: `/api/v1/tenants/${tenant.id}/bridge-tokens/${id}`, headers: auth })).statusCode).toBe(204);
+    expect(revoked).toEqual([id]);
+    expect(await tokens.verify(token)).toBeNull();
+    expect((await app.inject({ method: 'DELETE', url: `/api/v1/tenants/${tenant.id}/bridge-tokens/${id}`, headers: auth })).statusCode).toBe(404);
+    expect((await app.inject({ method: 'POST', url: `/api/v1/tenants/${tenant.id}/bridge-tokens`, payload: { name: 'x' } })).statusCode).toBe(401);
   });
 
   it('answers unknown routes with a JSON 404', async () => {

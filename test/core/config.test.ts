@@ -53,6 +53,15 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ MASTER_KEY: 'abcd' })).toThrowError(/MASTER_KEY must be 32 bytes/);
   });
 
+  it('chooses the market feed and validates MT5_SYMBOLS', () => {
+    expect(loadConfig({}).marketFeed).toBe('sandbox');
+    const mt5 = loadConfig({ MARKET_FEED: 'mt5', MT5_SYMBOLS: 'EURUSD, XAUUSD.r ,US30' });
+    expect(mt5.marketFeed).toBe('mt5');
+    expect(mt5.mt5Symbols).toEqual(['EURUSD', 'XAUUSD.r', 'US30']);
+    expect(() => loadConfig({ MARKET_FEED: 'bloomberg' })).toThrowError(/MARKET_FEED="bloomberg" is not allowed/);
+    expect(() => loadConfig({ MT5_SYMBOLS: 'EURUSD,EUR USD' })).toThrowError(/MT5_SYMBOLS has an invalid symbol "EUR USD"/);
+  });
+
   it('rejects an unknown LOG_LEVEL and lists the allowed ones', () => {
     expect(() => loadConfig({ LOG_LEVEL: 'loud' })).toThrowError(/LOG_LEVEL="loud".*info/);
   });

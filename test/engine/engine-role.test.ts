@@ -3,7 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger, createMetrics, STREAMS, type EventOf } from '../../core';
-import { createMarketDataRepository, createSharedState, openClickHouse, type ClickHouseHandle, type SharedState } from '../../db';
+import { createMarketDataRepository, createSharedState, openClickHouse, openDatabase, type ClickHouseHandle, type DatabaseHandle, type SharedState } from '../../db';
+import { createTenancy } from '../../tenancy';
+import { createBridgeTokens } from '../../engine/ingest/bridge';
+import { SimulatedEa, tickSeries, until } from './ingest/bridge/support';
 import { startEngineRole } from '../../engine/role';
 import { MarketPipeline } from '../../engine/pipeline';
 import { StoreWriter } from '../../engine/store-writer';
@@ -62,15 +65,20 @@ describe('StoreWriter', () => {
 
 describe('engine role on chDB', () => {
   let clickhouse: ClickHouseHandle;
+  let database: DatabaseHandle;
   let shared: SharedState;
 
   beforeAll(async () => {
-    clickhouse = await openClickHouse({ dataDir: await mkdtemp(join(tmpdir(), 'tp-engine-')), logger });
+    const dataDir = await mkdtemp(join(tmpdir(), 'tp-engine-'));
+    clickhouse = await openClickHouse({ dataDir, logger });
     await clickhouse.migrate();
+    database = await openDatabase({ dataDir, logger });
+    await database.migrate();
     shared = await createSharedState({ logger });
   });
   afterAll(async () => {
     await shared?.close();
+    await database?.close();
     await clickhouse?.close();
   });
 
@@ -80,7 +88,8 @@ describe('engine role on chDB', () => {
       if (message.event.type === 'bar.closed') bars.push(message.event);
     });
     await subscription.ready;
-    const engine = await startEngineRole({ logger, metrics: createMetrics({ defaultMetrics: false }), shared, clickhouse, instanceId: 'test', feedSeed: 42 });
+    const config = { marketFeed: 'sandbox' as const, mt5Symbols: [], mt5BridgePort: 0 };
+    const engine = await startEngineRole({ config, logger, metrics: createMetrics({ defaultMetrics: false }), shared, clickhouse, db: database.db, instanceId: 'test', feedSeed: 42 });
     // BTCUSD trades around the clock, so ticks flow whatever the day of the week.
     const deadline = Date.now() + 15_000;
     while (!engine.lastPrice('BTCUSD') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
@@ -100,5 +109,59 @@ describe('engine role on chDB', () => {
     expect(last?.bid).toBe(engine.lastPrice('BTCUSD')?.bid);
     expect((await repository.lastBars('BTCUSD', 'M1', 5)).length).toBeGreaterThan(0);
     expect(bars.every((b) => b.type === 'bar.closed')).toBe(true);
+  }, 30_000);
+});
+
+describe('engine role fed by an MT5 terminal', () => {
+  let clickhouse: ClickHouseHandle;
+  let database: DatabaseHandle;
+  let shared: SharedState;
+
+  beforeAll(async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'tp-engine-mt5-'));
+    clickhouse = await openClickHouse({ dataDir, logger });
+    await clickhouse.migrate();
+    database = await openDatabase({ dataDir, logger });
+    await database.migrate();
+    shared = await createSharedState({ logger });
+  });
+  afterAll(async () => {
+    await shared?.close();
+    await database?.close();
+    await clickhouse?.close();
+  });
+
+  it('takes ticks from an EA with a tenant bridge token into bars, ClickHouse and feed events', async () => {
+    const tenancy = createTenancy({ db: database.db, logger });
+    const { tenant } = await tenancy.createTenant({ name: 'MT5 Desk', plan: 'pro', actor: 'test' });
+    const { token } = await createBridgeTokens(database.db).issue({ tenantId: tenant.id, name: 'terminal 1', actor: 'test' });
+    const feed: string[] = [];
+    const feedSubscription = shared.bus.subscribe(STREAMS.feed, { group: 'test', consumer: 'c1', startFrom: 'earliest' }, async (message) => {
+      if (message.event.type === 'feed.status') feed.push(`${message.event.symbol}:${message.event.status}`);
+    });
+    await feedSubscription.ready;
+
+    const config = { marketFeed: 'mt5' as const, mt5Symbols: ['EURUSD'], mt5BridgePort: 0 };
+    const engine = await startEngineRole({ config, logger, metrics: createMetrics({ defaultMetrics: false }), shared, clickhouse, db: database.db, instanceId: 'test', bridgeHost: '127.0.0.1' });
+    const port = engine.bridge()!.port;
+    const start = Date.UTC(2025, 5, 2, 9);
+    const series = tickSeries('EURUSD', 500, 11, start);
+    const ea = new SimulatedEa({ port, token, tzOffsetMinutes: 0 });
+    await ea.connect();
+    ea.enqueue(...series.map((t) => SimulatedEa.tickLine(t)), SimulatedEa.tickLine({ symbol: 'EURUSD', timeMsc: start + 61_000, bid: 1.085, ask: 1.08512 }));
+    await ea.stream();
+    await until(() => engine.health().ticksAccepted === 501, 10_000, 'all ticks accepted');
+    expect(engine.lastPrice('EURUSD')).toMatchObject({ bid: 1.085, ask: 1.08512, digits: 5 });
+    // The terminal goes away: past the silence threshold the feed is reported down on the bus.
+    await ea.end();
+    await until(() => feed.includes('EURUSD:down'), 12_000, 'feed down event');
+    expect(engine.health().status).not.toBe('ok');
+    await engine.stop();
+    await feedSubscription.stop();
+
+    const repository = createMarketDataRepository(clickhouse.client);
+    expect(await repository.countTicks('EURUSD')).toBe(501);
+    const [bar] = await repository.lastBars('EURUSD', 'M1', 2);
+    expect(bar).toMatchObject({ timeMs: start, open: series[0]!.bid, close: series.at(-1)!.bid });
   }, 30_000);
 });

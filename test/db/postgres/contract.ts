@@ -4,7 +4,7 @@ import { sha256Hex } from '../../../core/crypto';
 import { auditLog, invites, isUniqueViolation, memberships, tenantConfigs, tenants, users, type Database, type DatabaseHandle } from '../../../db/postgres';
 import type { Driver, FreshDatabase } from './drivers';
 
-const TABLES = ['audit_log', 'invites', 'memberships', 'tenant_configs', 'tenants', 'users'];
+const TABLES = ['audit_log', 'bridge_tokens', 'invites', 'memberships', 'tenant_configs', 'tenants', 'users'];
 
 async function tableNames(db: Database): Promise<string[]> {
   const result = await db.execute<{ table_name: string }>(
