@@ -21,6 +21,8 @@ input int    RingBufferSize   = 10000;       // Frames kept while disconnected (
 input int    TimerMilliseconds = 100;        // Timer period: symbol polling, commands, reconnects
 input long   MagicNumber      = 5555001;     // Magic number of the orders this EA places
 input int    SlippagePoints   = 10;          // Maximum price deviation for market orders, points
+input bool   AutoUtcOffset    = true;        // Work out the broker's UTC offset from TimeTradeServer() - TimeGMT()
+input int    UtcOffsetMinutes = 0;           // Broker server time minus UTC, minutes (when AutoUtcOffset is false)
 
 //--- constants
 #define PROTOCOL_VERSION    1
@@ -257,7 +259,8 @@ void TryConnect()
    string hello = "{\"type\":\"hello\",\"version\":" + IntegerToString(PROTOCOL_VERSION) +
                   ",\"account\":\"" + IntegerToString(AccountInfoInteger(ACCOUNT_LOGIN)) + "\"" +
                   ",\"server\":\"" + JsonEscape(AccountInfoString(ACCOUNT_SERVER)) + "\"" +
-                  ",\"token\":\"" + JsonEscape(BridgeToken) + "\"}";
+                  ",\"token\":\"" + JsonEscape(BridgeToken) + "\"" +
+                  ",\"tz_offset_minutes\":" + IntegerToString(BrokerUtcOffsetMinutes()) + "}";
    if(!SendLine(hello))
      {
       Disconnect("hello send failed");
@@ -265,6 +268,21 @@ void TryConnect()
      }
    PrintFormat("TradePilotBridge: connected to %s:%d, %d buffered frames to send", EngineHost, EnginePort, g_ringCount);
    FlushRing();
+  }
+
+//+------------------------------------------------------------------+
+//| Broker server time minus UTC, in minutes. time_msc and the bar   |
+//| times are server time; the engine subtracts this to store UTC.   |
+//| Computed at every connect, so a DST change is picked up on the   |
+//| next reconnect; rounded to 15 minutes (offsets are whole quarter |
+//| hours) to absorb the estimate's jitter.                          |
+//+------------------------------------------------------------------+
+int BrokerUtcOffsetMinutes()
+  {
+   if(!AutoUtcOffset)
+      return UtcOffsetMinutes;
+   long seconds = (long)(TimeTradeServer() - TimeGMT());
+   return (int)(MathRound((double)seconds / 900.0) * 15);
   }
 
 void ScheduleReconnect(const string why, const int error)

@@ -31,6 +31,8 @@ export const helloFrame = z.object({
   account: z.union([z.string(), z.number().int().nonnegative()]).transform(String).pipe(z.string().min(1).max(64)),
   server: z.string().min(1).max(128),
   token: z.string().min(1).max(512),
+  /** Broker server time − UTC in minutes, as the EA works it out; the bridge checks its range. */
+  tz_offset_minutes: z.number().finite().optional(),
 });
 
 export const tickFrame = z.object({
