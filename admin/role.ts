@@ -1,5 +1,5 @@
 import { Api } from 'grammy';
-import type { Config, HealthReport, Logger, Metrics, RunningRole } from '../core';
+import { ConfigError, type Config, type HealthReport, type Logger, type Metrics, type RunningRole } from '../core';
 import type { Tenancy } from '../tenancy';
 import type { TelegramSandbox } from '../bot';
 import type { BotRole } from '../bot';
@@ -55,7 +55,17 @@ export async function startAdminRole(deps: AdminRoleDeps): Promise<AdminRole> {
       : {}),
     ...(deps.sandbox && deps.bot ? { playground: { sandbox: deps.sandbox, botUsername: deps.bot.username } } : {}),
   });
-  const address = await app.listen({ host: deps.config.admin.host, port: deps.config.admin.port });
+  let address: string;
+  try {
+    address = await app.listen({ host: deps.config.admin.host, port: deps.config.admin.port });
+  } catch (error) {
+    await app.close();
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE') throw new ConfigError(`ADMIN_PORT=${deps.config.admin.port}: ${deps.config.admin.host}:${deps.config.admin.port} is already in use (is another TradePilot running?); set ADMIN_PORT to a free port`);
+    if (code === 'EACCES') throw new ConfigError(`ADMIN_PORT=${deps.config.admin.port}: not allowed to listen on ${deps.config.admin.host}:${deps.config.admin.port} (ports below 1024 need privileges)`);
+    if (code === 'EADDRNOTAVAIL') throw new ConfigError(`ADMIN_HOST=${deps.config.admin.host} is not an address of this machine`);
+    throw error;
+  }
   const { port } = app.server.address() as { port: number };
   url = `http://${deps.config.admin.host.includes(':') ? `[${deps.config.admin.host}]` : deps.config.admin.host}:${port}`;
   deps.logger.info({ address }, 'admin HTTP listening');

@@ -84,6 +84,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   if (apiKey) secrets.add(apiKey);
 
   const metrics = createMetrics();
+  const running: RunningRole[] = [];
   const closers: Array<{ name: string; close: () => Promise<void> }> = [];
   const closeAll = async () => {
     for (const { name, close } of closers.reverse()) {
@@ -123,7 +124,6 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     }
 
     const instanceId = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
-    const running: RunningRole[] = [];
     const common = { config, logger, metrics, shared, database, clickhouse, tenancy, instanceId };
 
     let botRole: Awaited<ReturnType<typeof startBotRole>> | undefined;
@@ -216,6 +216,9 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       },
     };
   } catch (error) {
+    // A role that started before the failure (say the admin port was taken) must not keep
+    // the process alive: stop them, newest first, then close the stores.
+    for (const role of running.reverse()) await role.stop().catch((stopError: unknown) => logger.warn({ err: stopError, role: role.name }, 'role stop failed'));
     await closeAll();
     throw error;
   }

@@ -77,6 +77,20 @@ describe('tradepilot CLI', () => {
     expect(result.stderr).toMatch(/MASTER_KEY is required when DATABASE_URL is set/);
   });
 
+  it('names ADMIN_PORT when the port is already taken, and exits without leaving anything running', async () => {
+    const net = await import('node:net');
+    const blocker = net.createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const { port } = blocker.address() as { port: number };
+    try {
+      const result = await runCli(['start'], { ADMIN_PORT: String(port), DATA_DIR: await tempDataDir() });
+      expect(result.code).toBe(2);
+      expect(lines(result.stderr)).toEqual([`tradepilot start: ADMIN_PORT=${port}: 127.0.0.1:${port} is already in use (is another TradePilot running?); set ADMIN_PORT to a free port`]);
+    } finally {
+      blocker.close();
+    }
+  });
+
   it('migrates the embedded stores', async () => {
     const dataDir = await tempDataDir();
     const result = await runCli(['migrate'], { DATA_DIR: dataDir });
