@@ -106,10 +106,19 @@ describe('importer on chDB', () => {
     let batches = 0;
     const failing: MarketDataRepository = {
       ...repo,
-      async insertBars(rows, options) {
-        batches += 1;
-        if (batches === 3) throw new Error('insert failed: simulated outage');
-        return repo.insertBars(rows, options);
+      bulkInsertBars() {
+        const bulk = repo.bulkInsertBars();
+        return {
+          add: (values) => bulk.add(values),
+          get pending() {
+            return bulk.pending;
+          },
+          async flush(shared) {
+            batches += 1;
+            if (batches === 3) throw new Error('insert failed: simulated outage');
+            return bulk.flush(shared);
+          },
+        };
       },
     };
     const broken = createImporter({ marketData: failing, sources, logger: silentLogger });
