@@ -1,7 +1,6 @@
 import path from 'node:path';
 import type { DestinationStream } from 'pino';
 import { InvalidInputError, createLogger, loadConfig } from '../core';
-import { createMarketDataRepository, openClickHouse } from '../db';
 import {
   checkImportFile,
   createClickHouseSourceRegistry,
@@ -65,6 +64,9 @@ Progress is shown on stderr when it is a terminal.`,
       pretty: false,
       destination: ctx.stderr as DestinationStream,
     });
+    // Loaded on use (the native chDB library is large), and db/clickhouse rather than db:
+    // an import needs no Postgres or Redis drivers in memory.
+    const { createMarketDataRepository, openClickHouse } = await import('../db/clickhouse');
     const clickhouse = await openClickHouse({ clickhouseUrl: config.clickhouseUrl, dataDir: config.dataDir, logger });
     const results: ImportResult[] = [];
     try {

@@ -1,5 +1,4 @@
 import { createLogger, loadConfig, redactUrl } from '../core';
-import { openClickHouse, openDatabase } from '../db';
 import type { Command } from './command';
 
 export const migrateCommand: Command = {
@@ -11,6 +10,7 @@ export const migrateCommand: Command = {
   async run(_args, ctx) {
     const config = loadConfig(ctx.env);
     const logger = createLogger({ level: config.logLevel === 'info' ? 'warn' : config.logLevel });
+    const { openClickHouse, openDatabase } = await import('../db');
     const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, logger });
     try {
       await database.migrate();

@@ -1,6 +1,5 @@
 import { ConfigError, ROLE_NAMES, createLogger, loadConfig, type RoleName } from '../core';
 import type { Command } from './command';
-import { startPlatform } from './platform';
 
 /** Roles finish in-flight work within this budget after SIGINT/SIGTERM, then the process exits. */
 const SHUTDOWN_BUDGET_MS = 10_000;
@@ -34,6 +33,8 @@ export const startCommand: Command = {
     const config = loadConfig(ctx.env);
     const secrets = new Set<string>();
     const logger = createLogger({ level: config.logLevel, secrets });
+    // Loaded here, not at the top: `tradepilot import` and `--help` need none of the roles.
+    const { startPlatform } = await import('./platform');
     const platform = await startPlatform({ config, roles, logger, secrets });
 
     const lines = [`TradePilot is running (roles: ${roles.join(', ')}).`];
