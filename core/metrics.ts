@@ -13,6 +13,7 @@ export interface Metrics {
   ticks: Counter<'symbol' | 'source' | 'outcome'>;
   ticksRejected: Counter<'symbol' | 'reason'>;
   barsClosed: Counter<'symbol' | 'timeframe'>;
+  feedGaps: Counter<'symbol' | 'kind'>;
   dependencyUp: Gauge<'dependency'>;
   updateLatency: Histogram<'command'>;
 }
@@ -30,6 +31,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
     ticks: new Counter({ name: 'tradepilot_ticks_total', help: 'Ticks seen by the engine, by symbol, source and outcome', labelNames: ['symbol', 'source', 'outcome'], registers }),
     ticksRejected: new Counter({ name: 'tradepilot_ticks_rejected_total', help: 'Ticks rejected by data quality, by reason', labelNames: ['symbol', 'reason'], registers }),
     barsClosed: new Counter({ name: 'tradepilot_bars_closed_total', help: 'Bars completed by symbol and timeframe', labelNames: ['symbol', 'timeframe'], registers }),
+    feedGaps: new Counter({ name: 'tradepilot_feed_gaps_total', help: 'Silences between ticks: kind="gap" is open market without data, kind="weekend" is explained by market hours', labelNames: ['symbol', 'kind'], registers }),
     dependencyUp: new Gauge({ name: 'tradepilot_dependency_up', help: '1 when a dependency (postgres, clickhouse, redis, telegram) answers, else 0', labelNames: ['dependency'], registers }),
     updateLatency: new Histogram({ name: 'tradepilot_update_duration_seconds', help: 'Time to handle one Telegram update, by command', labelNames: ['command'], buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5], registers }),
   };
