@@ -207,6 +207,7 @@ interface Environment {
   modules: Modules;
   clients: Client[];
   repository: import('../db').MarketDataRepository;
+  client: import('../db').ClickHouseClient;
   logger: import('../core/logger').Logger;
   phase: number;
 }
@@ -265,7 +266,7 @@ async function runPhase(env: Environment, kind: ServerKind, work: Work, ticksPer
   const symbols = clients.map((_, i) => `P${env.phase}C${i}`);
   const clientOf = new Map(symbols.map((s, i) => [s, i]));
   const pipeline = new modules.pipeline.MarketPipeline(symbols.map((symbol) => ({ symbol, digits: 5 })));
-  const writer = new modules.writer.StoreWriter({ repository, logger });
+  const writer = new modules.writer.StoreWriter({ repository, client: env.client, logger, changedBars: () => pipeline.takeChangedBars() });
   const total = ticksPerClient * clients.length;
   const paced = ratePerClient > 0;
   const receivedUs = paced ? clients.map(() => new Float64Array(ticksPerClient)) : [];
@@ -286,7 +287,6 @@ async function runPhase(env: Environment, kind: ServerKind, work: Work, ticksPer
         accepted += 1;
         if (store) {
           writer.addTick(tick);
-          for (const bar of outcome.updated) writer.addBar(bar);
           for (const bar of outcome.closed) writer.addBar(bar);
         }
       }
@@ -371,7 +371,7 @@ async function run(context: BenchContext, emit: (result: BenchResult) => void): 
   const clickhouse = await modules.db.openClickHouse({ dataDir, logger });
   try {
     await clickhouse.migrate();
-    const env: Environment = { modules, clients, repository: modules.db.createMarketDataRepository(clickhouse.client), logger, phase: 0 };
+    const env: Environment = { modules, clients, repository: modules.db.createMarketDataRepository(clickhouse.client), client: clickhouse.client, logger, phase: 0 };
 
     const phase = (kind: ServerKind, work: Work, ticksPerClient: number, ratePerClient = 0) => runPhase(env, kind, work, ticksPerClient, ratePerClient, context);
     /** A B B A: both sides see the same drift (chDB merging earlier parts, a busy neighbour); the better run counts. */

@@ -5,7 +5,8 @@ import { SANDBOX_SYMBOLS } from './ingest/sandbox';
 import { SandboxSource, SourceManager, createPushSource, type PushSource, type TickSource } from './ingest/sources';
 import type { Bar, Tick } from './market/types';
 import { MarketPipeline, type LastPrice } from './pipeline';
-import { ALWAYS_OPEN, fxCalendar } from './quality';
+import { ALWAYS_OPEN, fxCalendar, type MarketCalendar } from './quality';
+import { GapMonitor } from './gap-monitor';
 import { StoreWriter } from './store-writer';
 
 export interface EngineRoleDeps {
@@ -56,7 +57,12 @@ function digitsOf(tick: Tick): number {
 export async function startEngineRole(deps: EngineRoleDeps): Promise<EngineRole> {
   const logger = deps.logger.child({ role: 'engine', job: `${deps.config.marketFeed}-feed` });
   const pipeline = new MarketPipeline(Object.values(SANDBOX_SYMBOLS).map((s) => ({ symbol: s.symbol, digits: s.digits })));
-  const writer = new StoreWriter({ repository: createMarketDataRepository(deps.clickhouse.client), logger });
+  const writer = new StoreWriter({
+    repository: createMarketDataRepository(deps.clickhouse.client),
+    client: deps.clickhouse.client,
+    logger,
+    changedBars: () => pipeline.takeChangedBars(),
+  });
   const tokens = createBridgeTokens(deps.db);
   let manager: SourceManager | undefined;
   let bridge: BridgeServer | undefined;
@@ -76,17 +82,26 @@ export async function startEngineRole(deps: EngineRoleDeps): Promise<EngineRole>
     void publish(STREAMS.bars, { type: 'bar.closed', symbol: bar.symbol, timeframe: bar.timeframe, timeMs: bar.timeMs, open: bar.open, high: bar.high, low: bar.low, close: bar.close, tickVolume: bar.tickVolume, spread: bar.spread });
   };
 
+  // Forming bars reach the writer at flush time (changedBars above); closed bars here, as they close.
+  const fx = fxCalendar();
+  const calendarFor = (symbol: string): MarketCalendar => (CRYPTO.test(symbol) ? ALWAYS_OPEN : fx);
+  const gaps = new GapMonitor({ calendarFor });
+
   const handle = (tick: Tick) => {
-    if (!pipeline.symbols().includes(tick.symbol)) pipeline.addSymbol(tick.symbol, digitsOf(tick));
+    if (!pipeline.has(tick.symbol)) pipeline.addSymbol(tick.symbol, digitsOf(tick));
     const outcome = pipeline.process(tick);
     if (!outcome.accepted) {
       deps.metrics.ticksRejected.inc({ symbol: tick.symbol, reason: outcome.reason ?? 'unknown' });
       return;
     }
     ticksAccepted++;
+    const gap = gaps.observe(tick);
+    if (gap) {
+      deps.metrics.feedGaps.inc({ symbol: gap.symbol, kind: gap.kind });
+      if (gap.kind === 'gap') logger.warn({ symbol: gap.symbol, source: gap.source, from: new Date(gap.fromMs).toISOString(), to: new Date(gap.toMs).toISOString(), open_minutes: Math.round(gap.openMs / 60_000) }, 'gap in market data');
+    }
     deps.metrics.ticks.inc({ symbol: tick.symbol, source: tick.source, outcome: 'accepted' });
     writer.addTick(tick);
-    for (const bar of outcome.updated) writer.addBar(bar);
     for (const bar of outcome.closed) {
       writer.addBar(bar);
       publishBar(bar);
@@ -112,11 +127,10 @@ export async function startEngineRole(deps: EngineRoleDeps): Promise<EngineRole>
       // The feed's market clock is the wall clock: ticks are emitted as their time comes.
       sources.push(new SandboxSource({ seed: deps.feedSeed ?? Date.now() % 2 ** 31 }));
     }
-    const fx = fxCalendar();
     manager = new SourceManager({
       sources,
       logger,
-      calendarFor: (symbol) => (CRYPTO.test(symbol) ? ALWAYS_OPEN : fx),
+      calendarFor,
       onStatus: (event) => {
         logger.info({ symbol: event.symbol, source: event.source, status: event.status, reason: event.reason }, 'feed status');
         void publish(STREAMS.feed, event);
@@ -162,6 +176,7 @@ export async function startEngineRole(deps: EngineRoleDeps): Promise<EngineRole>
         feed: deps.config.marketFeed,
         ticksAccepted,
         rejected: pipeline.rejections(),
+        gaps: gaps.recent().map((g) => ({ symbol: g.symbol, from: new Date(g.fromMs).toISOString(), to: new Date(g.toMs).toISOString() })),
         buffered: store.buffered,
         droppedTicks: store.droppedTicks,
         ...(feeds ? { symbols: feeds.symbols } : {}),

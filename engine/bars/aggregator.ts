@@ -28,6 +28,11 @@ import { TICK_FLAG, TIMEFRAMES, TIMEFRAME_MS, periodStart, pointSize, toPoints, 
  *
  * Allocation: the forming Bar objects are updated in place and handed out as-is; the event
  * object and its arrays are reused, valid until the next call. Copy what you keep.
+ *
+ * Changes for a store: `takeChanged` copies out the forming bars changed since its last call,
+ * and just-closed bars a late tick amended since then, so a writer can save bars in their
+ * latest state once per flush instead of once per tick. A bar that closes leaves in `closed`
+ * (its final state); takeChanged hands it over again only if a late tick amends it.
  */
 export interface BarAggregatorOptions {
   /** Decimals of the symbol's prices (EURUSD 5, USDJPY 3, XAUUSD 2): point = 10^-digits. */
@@ -60,10 +65,17 @@ interface Slot {
   forming: Bar | null;
   formingFirstMs: number;
   formingLastMs: number;
+  /** The forming bar changed since the last takeChanged. */
+  formingChanged: boolean;
   closed: Bar | null;
   closedFirstMs: number;
   closedLastMs: number;
+  /** A late tick amended the just-closed bar since the last takeChanged. */
+  closedChanged: boolean;
 }
+
+/** Amended bars kept for takeChanged after a newer bar closed (only the newest beyond it). */
+const MAX_UNTAKEN = 1024;
 
 function perTimeframe(): Record<Timeframe, number> {
   return { M1: 0, M5: 0, M15: 0, H1: 0, H4: 0, D1: 0 };
@@ -76,6 +88,10 @@ export class BarAggregator {
   private readonly graceMs: number;
   private watermark = Number.NEGATIVE_INFINITY;
   private ticks = 0;
+  /** Some slot has formingChanged or closedChanged set, or amendedUntaken is not empty. */
+  private changed = false;
+  /** Amended bars that stopped being "just closed" before takeChanged saw them. */
+  private amendedUntaken: Bar[] = [];
   private readonly amendedCounts = perTimeframe();
   private readonly droppedCounts = perTimeframe();
   private readonly events: BarEvents = { updated: [], closed: [], amended: [], dropped: [] };
@@ -94,9 +110,11 @@ export class BarAggregator {
       forming: null,
       formingFirstMs: 0,
       formingLastMs: 0,
+      formingChanged: false,
       closed: null,
       closedFirstMs: 0,
       closedLastMs: 0,
+      closedChanged: false,
     }));
     if (this.slots.length === 0) throw new RangeError('BarAggregator needs at least one timeframe');
   }
@@ -114,7 +132,11 @@ export class BarAggregator {
       const start = periodStart(t, slot.len, this.offsetMs);
       const forming = slot.forming;
       if (forming !== null && start === forming.timeMs) {
-        if (this.absorb(slot, true, tick, isBid, spread)) ev.updated.push(forming);
+        if (this.absorb(slot, true, tick, isBid, spread)) {
+          ev.updated.push(forming);
+          slot.formingChanged = true;
+          this.changed = true;
+        }
         continue;
       }
       const latest = forming?.timeMs ?? slot.closed?.timeMs ?? Number.NEGATIVE_INFINITY;
@@ -135,6 +157,8 @@ export class BarAggregator {
           };
           slot.formingFirstMs = t;
           slot.formingLastMs = t;
+          slot.formingChanged = true;
+          this.changed = true;
           ev.updated.push(slot.forming);
         }
         continue;
@@ -142,7 +166,11 @@ export class BarAggregator {
       // Older than the newest period of this timeframe: a late tick.
       const closed = slot.closed;
       if (closed !== null && start === closed.timeMs && this.watermark <= closed.timeMs + slot.len + this.graceMs) {
-        if (this.absorb(slot, false, tick, isBid, spread)) ev.amended.push(closed);
+        if (this.absorb(slot, false, tick, isBid, spread)) {
+          ev.amended.push(closed);
+          slot.closedChanged = true;
+          this.changed = true;
+        }
         this.amendedCounts[slot.tf]++;
       } else {
         ev.dropped.push(slot.tf);
@@ -170,25 +198,57 @@ export class BarAggregator {
     return this.slots.find((s) => s.tf === tf)?.forming ?? null;
   }
 
+  /**
+   * Pushes copies of the bars changed since the last call onto `into`: forming bars a tick
+   * opened or changed, and just-closed bars a late tick amended. Cheap when nothing changed.
+   */
+  takeChanged(into: Bar[]): void {
+    if (!this.changed) return;
+    this.changed = false;
+    if (this.amendedUntaken.length > 0) {
+      for (const bar of this.amendedUntaken) into.push(bar);
+      this.amendedUntaken = [];
+    }
+    for (const slot of this.slots) {
+      if (slot.closedChanged) {
+        slot.closedChanged = false;
+        if (slot.closed !== null) into.push({ ...slot.closed });
+      }
+      if (slot.formingChanged) {
+        slot.formingChanged = false;
+        if (slot.forming !== null) into.push({ ...slot.forming });
+      }
+    }
+  }
+
   counts(): BarAggregatorCounts {
     return { ticks: this.ticks, amended: { ...this.amendedCounts }, late_dropped: { ...this.droppedCounts } };
   }
 
   private reset(): BarEvents {
     const ev = this.events;
-    ev.updated.length = 0;
-    ev.closed.length = 0;
-    ev.amended.length = 0;
-    ev.dropped.length = 0;
+    // Setting length is a runtime call even on an empty array: most of these are empty.
+    if (ev.updated.length !== 0) ev.updated.length = 0;
+    if (ev.closed.length !== 0) ev.closed.length = 0;
+    if (ev.amended.length !== 0) ev.amended.length = 0;
+    if (ev.dropped.length !== 0) ev.dropped.length = 0;
     return ev;
   }
 
   private closeForming(slot: Slot): void {
     const bar = slot.forming!;
+    // The bar this one replaces as "just closed" may carry an amendment not taken yet: keep it.
+    if (slot.closedChanged && slot.closed !== null) {
+      if (this.amendedUntaken.length >= MAX_UNTAKEN) this.amendedUntaken.shift();
+      this.amendedUntaken.push({ ...slot.closed });
+    }
     slot.closed = bar;
     slot.closedFirstMs = slot.formingFirstMs;
     slot.closedLastMs = slot.formingLastMs;
+    slot.closedChanged = false;
+    // Its final state leaves in `closed`.
     slot.forming = null;
+    slot.formingChanged = false;
     this.events.closed.push(bar);
   }
 

@@ -145,4 +145,50 @@ describe('BarAggregator', () => {
     const e = agg.onTick(tick(D + 23 * H, 1.1, 1.1001));
     expect(e.updated.map((b) => new Date(b.timeMs).toISOString())).toEqual(['2025-06-02T22:00:00.000Z', '2025-06-02T22:00:00.000Z']);
   });
+
+  it('hands a store the bars changed since it last asked, as copies, each once', () => {
+    const agg = new BarAggregator('EURUSD', { digits: 5, timeframes: ['M1', 'H1'] });
+    const taken = () => {
+      const bars: Bar[] = [];
+      agg.takeChanged(bars);
+      return bars;
+    };
+    expect(taken()).toEqual([]);
+    agg.onTick(tick(D + 10 * S, 1.1, 1.1001));
+    agg.onTick(tick(D + 20 * S, 1.1003, 1.1004));
+    const first = taken();
+    expect(first.map(ohlc)).toEqual([
+      ['2025-06-02T00:00', 1.1, 1.1003, 1.1, 1.1003, 2, 10],
+      ['2025-06-02T00:00', 1.1, 1.1003, 1.1, 1.1003, 2, 10],
+    ]);
+    expect(first[0]).not.toBe(agg.forming('M1'));
+    expect(taken()).toEqual([]);
+    // An ASK-only tick that does not narrow the spread changes nothing.
+    agg.onTick(tick(D + 25 * S, 1.1003, 1.1005, TICK_FLAG.ASK));
+    expect(taken()).toEqual([]);
+
+    // M1 closes: its final state leaves in `closed`, not here; the new M1 and the H1 are changed.
+    const closed = agg.onTick(tick(D + M + 1, 1.1002, 1.1003)).closed.map((b) => ({ ...b }));
+    expect(closed.map((b) => b.timeframe)).toEqual(['M1']);
+    expect(taken().map((b) => [b.timeframe, b.timeMs - D])).toEqual([
+      ['M1', M],
+      ['H1', 0],
+    ]);
+    // A late tick amends the closed M1: the amended bar is handed over once.
+    agg.onTick(tick(D + 59 * S, 1.1009, 1.101));
+    expect(taken().map((b) => [b.timeframe, b.timeMs - D, b.high])).toEqual([
+      ['M1', 0, 1.1009],
+      ['H1', 0, 1.1009],
+    ]);
+    // Amended, then replaced as "just closed" before anyone asked: still handed over.
+    agg.onTick(tick(D + M + 59 * S, 1.1001, 1.1002));
+    agg.onTick(tick(D + 2 * M, 1.1001, 1.1002));
+    agg.onTick(tick(D + 2 * M - 1, 1.0991, 1.0992));
+    agg.onTick(tick(D + 3 * M, 1.1, 1.1001));
+    expect(taken().map((b) => [b.timeframe, b.timeMs - D, b.low])).toEqual([
+      ['M1', M, 1.0991],
+      ['M1', 3 * M, 1.1],
+      ['H1', 0, 1.0991],
+    ]);
+  });
 });
