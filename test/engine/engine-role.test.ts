@@ -162,24 +162,36 @@ describe('StoreWriter', () => {
   });
 });
 
+/** chDB, PGlite and an in-process bus in one fresh directory: what an embedded engine runs on. */
+async function openEngineStores() {
+  const dataDir = await mkdtemp(join(tmpdir(), 'tp-engine-'));
+  const clickhouse = await openClickHouse({ dataDir, logger });
+  await clickhouse.migrate();
+  const database = await openDatabase({ dataDir, logger });
+  await database.migrate();
+  const shared = await createSharedState({ logger });
+  return {
+    clickhouse,
+    database,
+    shared,
+    async close() {
+      await shared.close();
+      await database.close();
+      await clickhouse.close();
+    },
+  };
+}
+
 describe('engine role on chDB', () => {
   let clickhouse: ClickHouseHandle;
   let database: DatabaseHandle;
   let shared: SharedState;
+  let close: () => Promise<void>;
 
   beforeAll(async () => {
-    const dataDir = await mkdtemp(join(tmpdir(), 'tp-engine-'));
-    clickhouse = await openClickHouse({ dataDir, logger });
-    await clickhouse.migrate();
-    database = await openDatabase({ dataDir, logger });
-    await database.migrate();
-    shared = await createSharedState({ logger });
+    ({ clickhouse, database, shared, close } = await openEngineStores());
   });
-  afterAll(async () => {
-    await shared?.close();
-    await database?.close();
-    await clickhouse?.close();
-  });
+  afterAll(async () => close?.());
 
   it('encodes through the repository a slice at a time and stores every tick once (StoreWriter with a client)', async () => {
     const repository = createMarketDataRepository(clickhouse.client);
@@ -236,20 +248,12 @@ describe('engine role fed by an MT5 terminal', () => {
   let clickhouse: ClickHouseHandle;
   let database: DatabaseHandle;
   let shared: SharedState;
+  let close: () => Promise<void>;
 
   beforeAll(async () => {
-    const dataDir = await mkdtemp(join(tmpdir(), 'tp-engine-mt5-'));
-    clickhouse = await openClickHouse({ dataDir, logger });
-    await clickhouse.migrate();
-    database = await openDatabase({ dataDir, logger });
-    await database.migrate();
-    shared = await createSharedState({ logger });
+    ({ clickhouse, database, shared, close } = await openEngineStores());
   });
-  afterAll(async () => {
-    await shared?.close();
-    await database?.close();
-    await clickhouse?.close();
-  });
+  afterAll(async () => close?.());
 
   it('takes ticks from an EA with a tenant bridge token into bars, ClickHouse and feed events', async () => {
     const tenancy = createTenancy({ db: database.db, logger });

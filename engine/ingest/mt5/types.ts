@@ -59,12 +59,5 @@ export interface RejectRecord {
 
 export type ParsedRecord = BarRecord | TickRecord | RejectRecord;
 
-/** TICK_FLAG_* bits of MQL5's MqlTick.flags. */
-export const TICK_FLAG = {
-  BID: 2,
-  ASK: 4,
-  LAST: 8,
-  VOLUME: 16,
-  BUY: 32,
-  SELL: 64,
-} as const;
+/** TICK_FLAG_* bits of MQL5's MqlTick.flags (one definition, in the engine's market types). */
+export { TICK_FLAG } from '../../market/types';
