@@ -3,6 +3,9 @@
  * "Contracts"), how a case is timed, and the machine description printed first.
  */
 import os from 'node:os';
+import { seededRandom } from '../test/support/random';
+
+export { seededRandom };
 
 /** One result line. With `--json` it is printed exactly in this shape, in this key order. */
 export interface BenchResult {
@@ -138,14 +141,3 @@ export function alone(m: Measured): BenchResult {
   return { suite: m.suite, metric: m.metric, value: round(m.value), unit: m.unit, better: m.better, peer: null, peer_value: null, ratio: null };
 }
 
-/** mulberry32: a seeded PRNG, so that every run measures the same series. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}

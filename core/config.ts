@@ -168,7 +168,8 @@ export function secretsOf(config: Config): string[] {
   return secrets.filter((s) => s.length >= 4);
 }
 
-function passwordOf(value: string): string | undefined {
+/** The decoded password of a connection URL, to scrub it from messages; undefined when none. */
+export function passwordOf(value: string): string | undefined {
   try {
     const password = new URL(value).password;
     return password ? decodeURIComponent(password) : undefined;

@@ -9,7 +9,7 @@ import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import pg from 'pg';
-import { redactUrl } from '../../core/config';
+import { passwordOf, redactUrl } from '../../core/config';
 import { UnavailableError } from '../../core/errors';
 import type { Logger } from '../../core/logger';
 import { causeMessage, translateDatabaseError } from './errors';
@@ -78,15 +78,6 @@ function hostOf(url: string): string {
     return `${parsed.hostname || 'localhost'}:${parsed.port || '5432'}`;
   } catch {
     return '<invalid url>';
-  }
-}
-
-function passwordOf(url: string): string | undefined {
-  try {
-    const password = new URL(url).password;
-    return password ? decodeURIComponent(password) : undefined;
-  } catch {
-    return undefined;
   }
 }
 

@@ -1,3 +1,7 @@
+import { seededRandom } from '../../support/random';
+
+export { seededRandom };
+
 /**
  * Naive full-recompute implementations of the indicator definitions (DESIGN.md, TA-Lib),
  * written independently of the streaming code: each bar's window is re-scanned, each
@@ -130,18 +134,6 @@ export function naiveAtr(bars: readonly Bar[], period: number): (number | null)[
     out[i] = atr;
   }
   return out;
-}
-
-/** mulberry32: a small seeded PRNG so that every run sees the same "random" series. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /**

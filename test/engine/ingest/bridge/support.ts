@@ -2,20 +2,11 @@ import net from 'node:net';
 import { createLogger, type Logger } from '../../../../core/logger';
 import { createBridgeServer, type BridgeServer, type BridgeServerOptions, type BridgeSession } from '../../../../engine/ingest/bridge';
 import type { Tick } from '../../../../engine/market/types';
+import { seededRandom } from '../../../support/random';
+
+export { seededRandom };
 
 export const silentLogger: Logger = createLogger({ level: 'silent', pretty: false });
-
-/** mulberry32: seeded, so a failing run can be replayed. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export const GOOD_TOKEN = 'tpb_test-token-for-the-simulated-terminal-000000';
 export const TENANT = { tenantId: '00000000-0000-4000-8000-000000000001', tokenId: '00000000-0000-4000-8000-0000000000aa' };
