@@ -13,8 +13,6 @@ export interface BotDeps {
   logger: Logger;
   metrics: Metrics;
   tenancy: Tenancy;
-  /** Known bot identity (skips getMe at init, e.g. in tests). */
-  botInfo?: ConstructorParameters<typeof Bot>[1] extends infer O ? (O extends { botInfo?: infer B } ? B : never) : never;
 }
 
 function updateType(ctx: BotContext): string {
@@ -33,10 +31,7 @@ function commandOf(ctx: BotContext): string {
  * boundary that logs the stack and tells the user something went wrong, never the stack.
  */
 export function createBot(deps: BotDeps): Bot<BotContext> {
-  const bot = new Bot<BotContext>(deps.token, {
-    client: { apiRoot: deps.apiRoot },
-    ...(deps.botInfo ? { botInfo: deps.botInfo } : {}),
-  });
+  const bot = new Bot<BotContext>(deps.token, { client: { apiRoot: deps.apiRoot } });
 
   bot.use(async (ctx, next) => {
     ctx.log = deps.logger.child({ update_id: ctx.update.update_id });

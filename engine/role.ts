@@ -87,6 +87,19 @@ export async function startEngineRole(deps: EngineRoleDeps): Promise<EngineRole>
   const calendarFor = (symbol: string): MarketCalendar => (CRYPTO.test(symbol) ? ALWAYS_OPEN : fx);
   const gaps = new GapMonitor({ calendarFor });
 
+  // The labelled child counter per (symbol, source), looked up once: resolving labels on every
+  // tick costs more than the rest of the metric work on this hot path.
+  const acceptedCounters = new Map<string, { inc(): void }>();
+  const acceptedCounter = (symbol: string, source: string) => {
+    const key = `${symbol}\u0000${source}`;
+    let counter = acceptedCounters.get(key);
+    if (!counter) {
+      counter = deps.metrics.ticks.labels({ symbol, source, outcome: 'accepted' });
+      acceptedCounters.set(key, counter);
+    }
+    return counter;
+  };
+
   const handle = (tick: Tick) => {
     if (!pipeline.has(tick.symbol)) pipeline.addSymbol(tick.symbol, digitsOf(tick));
     const outcome = pipeline.process(tick);
@@ -100,7 +113,7 @@ export async function startEngineRole(deps: EngineRoleDeps): Promise<EngineRole>
       deps.metrics.feedGaps.inc({ symbol: gap.symbol, kind: gap.kind });
       if (gap.kind === 'gap') logger.warn({ symbol: gap.symbol, source: gap.source, from: new Date(gap.fromMs).toISOString(), to: new Date(gap.toMs).toISOString(), open_minutes: Math.round(gap.openMs / 60_000) }, 'gap in market data');
     }
-    deps.metrics.ticks.inc({ symbol: tick.symbol, source: tick.source, outcome: 'accepted' });
+    acceptedCounter(tick.symbol, tick.source).inc();
     writer.addTick(tick);
     for (const bar of outcome.closed) {
       writer.addBar(bar);
