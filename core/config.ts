@@ -26,6 +26,8 @@ export interface Config {
   marketFeed: 'sandbox' | 'mt5';
   /** Symbols the engine routes in mt5 mode (the terminals' Market Watch names). */
   mt5Symbols: string[];
+  /** Preferred MT5 terminals, best first: a broker server (every account on it) or one account on it. Empty → order of first connection. */
+  mt5FeedPriority: Array<{ server: string; account?: string }>;
   /** 32-byte key for encryption at rest; unset → generated once into DATA_DIR (embedded mode only). */
   masterKey: Buffer | undefined;
   dataDir: string;
@@ -76,6 +78,39 @@ function masterKey(raw: string | undefined): Buffer | undefined {
   return key;
 }
 
+/**
+ * One MT5_FEED_PRIORITY entry, `<server>` or `<server>:<account>` as the terminal's hello
+ * sends them (server ≤ 128 characters, account ≤ 64, like the bridge's hello schema).
+ */
+const feedPriorityEntry = z
+  .string()
+  .regex(/^[^:,\s](?:[^:,]{0,126}[^:,\s])?(?::[^:,\s]{1,64})?$/)
+  .transform((entry) => {
+    const colon = entry.indexOf(':');
+    return colon === -1 ? { server: entry } : { server: entry.slice(0, colon), account: entry.slice(colon + 1) };
+  });
+
+function mt5FeedPriority(raw: string | undefined): Config['mt5FeedPriority'] {
+  const value = optional(raw);
+  if (value === undefined) return [];
+  const seen = new Set<string>();
+  return value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map((entry) => {
+      const parsed = feedPriorityEntry.safeParse(entry);
+      if (!parsed.success) {
+        throw new ConfigError(`MT5_FEED_PRIORITY has an invalid entry ${JSON.stringify(entry)}: expected a comma list of <server> or <server>:<account> (e.g. ICMarketsSC-Live:51234567,Pepperstone-Edge)`);
+      }
+      // Server names are matched case-insensitively (engine/ingest/sources/terminal-sources.ts).
+      const key = `${parsed.data.server.toLowerCase()}:${parsed.data.account ?? ''}`;
+      if (seen.has(key)) throw new ConfigError(`MT5_FEED_PRIORITY lists ${JSON.stringify(entry)} twice`);
+      seen.add(key);
+      return parsed.data;
+    });
+}
+
 const envSchema = z.object({
   TELEGRAM_BOT_TOKEN: z.string().optional(),
   TELEGRAM_API_ROOT: z.string().optional(),
@@ -90,6 +125,7 @@ const envSchema = z.object({
   MT5_BRIDGE_PORT: z.string().optional(),
   MARKET_FEED: z.string().optional(),
   MT5_SYMBOLS: z.string().optional(),
+  MT5_FEED_PRIORITY: z.string().optional(),
   ADMIN_API_KEY: z.string().optional(),
   MASTER_KEY: z.string().optional(),
   DATA_DIR: z.string().optional(),
@@ -148,6 +184,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     mt5BridgePort: port('MT5_BRIDGE_PORT', 5555)(raw.MT5_BRIDGE_PORT),
     marketFeed,
     mt5Symbols,
+    mt5FeedPriority: mt5FeedPriority(raw.MT5_FEED_PRIORITY),
     masterKey: masterKey(raw.MASTER_KEY),
     dataDir: optional(raw.DATA_DIR) ?? './data',
     logLevel: logLevel as LogLevel,

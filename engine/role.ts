@@ -2,7 +2,7 @@ import { STREAMS, type ComponentHealth, type Config, type Logger, type Metrics, 
 import { createMarketDataRepository, holdLease, type ClickHouseHandle, type Database, type Lease, type SharedState } from '../db';
 import { createBridgeServer, createBridgeTokens, type BridgeServer } from './ingest/bridge';
 import { SANDBOX_SYMBOLS } from './ingest/sandbox';
-import { SandboxSource, SourceManager, createPushSource, type PushSource, type TickSource } from './ingest/sources';
+import { SandboxSource, SourceManager, TerminalSources, type TickSource } from './ingest/sources';
 import type { Bar, Tick } from './market/types';
 import { MarketPipeline, type LastPrice } from './pipeline';
 import { ALWAYS_OPEN, fxCalendar, type MarketCalendar } from './quality';
@@ -10,7 +10,7 @@ import { GapMonitor } from './gap-monitor';
 import { StoreWriter } from './store-writer';
 
 export interface EngineRoleDeps {
-  config: Pick<Config, 'marketFeed' | 'mt5Symbols' | 'mt5BridgePort'>;
+  config: Pick<Config, 'marketFeed' | 'mt5Symbols' | 'mt5BridgePort'> & Partial<Pick<Config, 'mt5FeedPriority'>>;
   logger: Logger;
   metrics: Metrics;
   shared: SharedState;
@@ -59,7 +59,6 @@ export async function startEngineRole(deps: EngineRoleDeps): Promise<EngineRole>
   const pipeline = new MarketPipeline(Object.values(SANDBOX_SYMBOLS).map((s) => ({ symbol: s.symbol, digits: s.digits })));
   const writer = new StoreWriter({
     repository: createMarketDataRepository(deps.clickhouse.client),
-    client: deps.clickhouse.client,
     logger,
     changedBars: () => pipeline.takeChangedBars(),
   });
@@ -124,24 +123,14 @@ export async function startEngineRole(deps: EngineRoleDeps): Promise<EngineRole>
   async function startFeed() {
     if (manager) return;
     const sources: TickSource[] = [];
-    if (deps.config.marketFeed === 'mt5') {
-      const mt5: PushSource = createPushSource({ name: 'mt5', kind: 'mt5', symbols: deps.config.mt5Symbols });
-      sources.push(mt5);
-      bridge = await createBridgeServer({
-        port: deps.config.mt5BridgePort,
-        ...(deps.bridgeHost ? { host: deps.bridgeHost } : {}),
-        verifyToken: (token) => tokens.verify(token),
-        onTick: (tick) => mt5.push(tick),
-        logger,
-        metrics: deps.metrics,
-      });
-      logger.info({ port: bridge.port, symbols: deps.config.mt5Symbols }, 'MT5 bridge listening');
-    } else {
-      // The feed's market clock is the wall clock: ticks are emitted as their time comes.
-      sources.push(new SandboxSource({ seed: deps.feedSeed ?? Date.now() % 2 ** 31 }));
-    }
-    manager = new SourceManager({
+    const mt5 = deps.config.marketFeed === 'mt5';
+    // The feed's market clock is the wall clock: ticks are emitted as their time comes.
+    if (!mt5) sources.push(new SandboxSource({ seed: deps.feedSeed ?? Date.now() % 2 ** 31 }));
+    const feeds = new SourceManager({
       sources,
+      // mt5: one source per terminal, added as terminals connect; the symbols are routed from
+      // the start, so that no terminal at all shows as a feed that is down.
+      ...(mt5 ? { symbols: deps.config.mt5Symbols } : {}),
       logger,
       calendarFor,
       onStatus: (event) => {
@@ -149,6 +138,22 @@ export async function startEngineRole(deps: EngineRoleDeps): Promise<EngineRole>
         void publish(STREAMS.feed, event);
       },
     });
+    if (mt5) {
+      // Each terminal is its own source, so a symbol fails over from one terminal to another
+      // (MT5_FEED_PRIORITY ranks them; unlisted ones follow in order of first connection).
+      const terminals = new TerminalSources({ manager: feeds, symbols: deps.config.mt5Symbols, priority: deps.config.mt5FeedPriority ?? [] });
+      bridge = await createBridgeServer({
+        port: deps.config.mt5BridgePort,
+        ...(deps.bridgeHost ? { host: deps.bridgeHost } : {}),
+        verifyToken: (token) => tokens.verify(token),
+        onSession: (session) => void terminals.sourceFor(session),
+        onTick: (tick, session) => terminals.push(tick, session),
+        logger,
+        metrics: deps.metrics,
+      });
+      logger.info({ port: bridge.port, symbols: deps.config.mt5Symbols, priority: deps.config.mt5FeedPriority ?? [] }, 'MT5 bridge listening');
+    }
+    manager = feeds;
     await manager.start(handle);
     flusher = setInterval(() => void writer.flush(), FLUSH_EVERY_MS);
     logger.info({ feed: deps.config.marketFeed, symbols: manager.symbols() }, 'market data feed running');

@@ -3,6 +3,7 @@
  * README.md beside this file) and the per-tenant tokens they authenticate with.
  */
 export { createBridgeServer } from './server';
+export { terminalSource } from './terminal-source';
 export {
   createBridgeTokens,
   BRIDGE_TOKEN_PREFIX,

@@ -7,6 +7,7 @@ import { BadFrameLog } from './bad-frame-log';
 import { BridgeConnection, type ConnectionHost, type ConnectionState, type ServerTotals } from './connection';
 import { DeliveryLane } from './lane';
 import { registerBridgeMetrics } from './metrics';
+import { terminalSource } from './terminal-source';
 import type { BridgeTokenIdentity } from './tokens';
 import type { BridgeServer, BridgeServerOptions, BridgeSession, BridgeStats } from './types';
 
@@ -98,7 +99,7 @@ export async function createBridgeServer(options: BridgeServerOptions): Promise<
         connectedAt: Date.now(),
         tzOffsetMinutes,
         tzOffsetSource: helloTz !== undefined ? 'hello' : configured !== undefined ? 'config' : 'default',
-        source: `mt5:${hello.server}`,
+        source: terminalSource(hello.server, hello.account),
       });
       const key = `${identity.tenantId}\u0000${hello.account}\u0000${hello.server}`;
       connection.session = session;
@@ -131,6 +132,12 @@ export async function createBridgeServer(options: BridgeServerOptions): Promise<
       const session = connection.session!;
       sessions.set(session.id, connection);
       connection.log.info({ remote: session.remoteAddress, tzOffsetMinutes: session.tzOffsetMinutes, tzOffsetSource: session.tzOffsetSource }, 'MT5 terminal connected');
+      if (!options.onSession) return;
+      try {
+        options.onSession(session);
+      } catch (error) {
+        connection.log.error({ err: error }, 'onSession failed');
+      }
     },
 
     closed(connection: BridgeConnection, previous: ConnectionState) {

@@ -19,7 +19,10 @@ export interface BridgeSession {
   /** Broker server time − UTC, in minutes: tick time_msc − this = UTC. */
   readonly tzOffsetMinutes: number;
   readonly tzOffsetSource: 'hello' | 'config' | 'default';
-  /** `Tick.source` of this session's ticks: `mt5:<server>`. */
+  /**
+   * `Tick.source` of this session's ticks: `mt5:<server>:<account>` (past 64 characters, cut
+   * and ended with a hash); the same for every session of the terminal.
+   */
   readonly source: string;
 }
 
@@ -48,6 +51,11 @@ export interface BridgeServerOptions {
    * A throw or rejection is logged and counted; the connection goes on.
    */
   onTick(tick: Tick, session: BridgeSession): void | PromiseLike<void>;
+  /**
+   * A session opened: the terminal's hello was accepted and its frames are about to flow (on a
+   * reconnect, once the old connection has handed over). A throw is logged; the session goes on.
+   */
+  onSession?(session: BridgeSession): void;
   /** Every execution report, including ones no pending sendOrder/sendClose waits for (late fills). */
   onExecution?(execution: ExecutionFrame, session: BridgeSession): void;
   /**

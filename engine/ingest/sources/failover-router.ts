@@ -23,7 +23,11 @@ export interface RouterCrossCheckOptions {
 
 export interface FailoverRouterOptions {
   symbol: string;
-  /** Source names by priority: the first is the primary, the rest are backups in order. */
+  /**
+   * Source names by priority: the first is the primary, the rest are backups in order. May be
+   * empty when sources join later (`addSource`, e.g. MT5 terminals as they connect): the
+   * symbol is then `down` until one delivers.
+   */
   sources: readonly string[];
   clock: Clock;
   /** Open-market silence after which a source is down and the active one is replaced. Default 5000. */
@@ -70,7 +74,8 @@ export interface SymbolFeedHealth {
   state: RouterState;
   marketOpen: boolean;
   active: string | null;
-  primary: string;
+  /** Null while the router has no source at all. */
+  primary: string | null;
   switches: number;
   forwarded: number;
   sources: SourceHealth[];
@@ -122,12 +127,13 @@ export class FailoverRouter {
   private timer: TimerHandle | undefined;
   private running = false;
   private divergence: DivergenceHealth | undefined;
+  /** Whether any source was ever active: the first activation is not a recovery from an outage. */
+  private everActive: boolean;
   private lastCrossCheckAt = Number.NEGATIVE_INFINITY;
   /** Backups currently diverging from the primary, so a lasting divergence is logged once. */
   private readonly diverging = new Set<string>();
 
   constructor(private readonly options: FailoverRouterOptions) {
-    if (options.sources.length === 0) throw new RangeError(`router for ${options.symbol}: at least one source is needed`);
     if (new Set(options.sources).size !== options.sources.length) throw new RangeError(`router for ${options.symbol}: a source is listed twice`);
     this.symbol = options.symbol;
     this.clock = options.clock;
@@ -140,19 +146,11 @@ export class FailoverRouter {
     this.calendar = options.calendar ?? ALWAYS_OPEN;
     const calendar = this.calendar;
     this.monitor = new StaleFeedMonitor({ thresholdMs: this.silenceMs, calendarFor: () => calendar });
-    const samples = options.crossCheck?.samples ?? 200;
-    this.sources = options.sources.map((name, priority) => ({
-      name,
-      priority,
-      ticks: 0,
-      lastTickAt: undefined,
-      flowingSince: undefined,
-      up: true,
-      failed: undefined,
-      samples: options.crossCheck ? new QuoteRing(samples) : undefined,
-    }));
+    if (options.crossCheck) QuoteRing.checkCapacity(options.crossCheck.samples ?? 200);
+    this.sources = options.sources.map((name, priority) => this.newSource(name, priority));
     for (const s of this.sources) this.byName.set(s.name, s);
-    this.active = this.sources[0]!;
+    this.active = this.sources[0] ?? null;
+    this.everActive = this.active !== null;
     if (options.crossCheck) this.divergence = { checks: 0, diverged: 0 };
   }
 
@@ -167,6 +165,31 @@ export class FailoverRouter {
     for (const s of this.sources) this.monitor.observe(this.symbol, s.name, now);
     this.lastCrossCheckAt = now;
     this.schedule();
+  }
+
+  /**
+   * Adds a source at runtime at `position` in the priority order (default: last). It starts
+   * presumed up, with `silenceMs` from now to deliver. Ranked ahead of the active source, it
+   * takes over only once it has delivered for `recoveryMs`, like a primary coming back
+   * (unless the active one is itself only presumed, not having ticked yet: then the new
+   * primary is presumed instead); with nothing delivering, its first tick makes it active at once.
+   */
+  addSource(name: string, position = this.sources.length): void {
+    if (this.byName.has(name)) throw new RangeError(`router for ${this.symbol}: source ${name} is already routed`);
+    if (!Number.isInteger(position) || position < 0 || position > this.sources.length) {
+      throw new RangeError(`router for ${this.symbol}: position must be a whole number from 0 to ${this.sources.length}, got ${position}`);
+    }
+    const s = this.newSource(name, position);
+    this.sources.splice(position, 0, s);
+    this.sources.forEach((source, priority) => (source.priority = priority));
+    this.byName.set(name, s);
+    if (position === 0 && this.active?.ticks === 0) this.active = s;
+    if (this.running) this.monitor.observe(this.symbol, name, this.clock.now());
+  }
+
+  /** Source names by priority, primary first. */
+  sourceNames(): string[] {
+    return this.sources.map((s) => s.name);
   }
 
   stop(): void {
@@ -190,7 +213,7 @@ export class FailoverRouter {
     if (this.active === null && this.running) {
       // Nothing was delivering: anything is better than nothing, at once.
       s.up = true;
-      this.activate(s, now, `ticks resumed after an outage of every source`);
+      this.activate(s, now, this.everActive ? 'ticks resumed after an outage of every source' : 'first source delivering');
     }
     if (s !== this.active) return false;
     this.forwarded++;
@@ -219,7 +242,7 @@ export class FailoverRouter {
       state: this.state(),
       marketOpen: this.calendar.isOpen(now),
       active: this.active?.name ?? null,
-      primary: this.sources[0]!.name,
+      primary: this.sources[0]?.name ?? null,
       switches: this.switches,
       forwarded: this.forwarded,
       sources: this.sources.map((s) => ({
@@ -239,6 +262,19 @@ export class FailoverRouter {
   state(): RouterState {
     if (this.active === null) return 'down';
     return this.active.priority === 0 ? 'ok' : 'failover';
+  }
+
+  private newSource(name: string, priority: number): SourceState {
+    return {
+      name,
+      priority,
+      ticks: 0,
+      lastTickAt: undefined,
+      flowingSince: undefined,
+      up: true,
+      failed: undefined,
+      samples: this.options.crossCheck ? new QuoteRing(this.options.crossCheck.samples ?? 200) : undefined,
+    };
   }
 
   private schedule(): void {
@@ -298,7 +334,7 @@ export class FailoverRouter {
       const next = this.sources.find((s) => this.healthy(s, staleNames));
       if (next) {
         next.up = true;
-        this.activate(next, now, 'delivering again after an outage of every source');
+        this.activate(next, now, this.everActive ? 'delivering again after an outage of every source' : 'first source delivering');
       }
     } else {
       const better = this.sources.find((s) => s.priority < active.priority && this.recovered(s, staleNames));
@@ -329,6 +365,7 @@ export class FailoverRouter {
   private activate(s: SourceState, now: number, reason: string): void {
     const previous = this.active;
     this.active = s;
+    this.everActive = true;
     if (previous !== null) this.switches++;
     this.emitStatus(s, 'up', now, `active: ${reason}`);
   }
@@ -353,8 +390,8 @@ export class FailoverRouter {
   private crossCheckSources(now: number, staleNames: ReadonlySet<string>): void {
     const options = this.options.crossCheck!;
     const divergence = this.divergence!;
-    const primary = this.sources[0]!;
-    if (!this.healthy(primary, staleNames)) return;
+    const primary = this.sources[0];
+    if (!primary || !this.healthy(primary, staleNames)) return;
     for (const backup of this.sources.slice(1)) {
       if (!this.healthy(backup, staleNames)) continue;
       const result = crossCheck(primary.samples!.toArray(), backup.samples!.toArray(), {
@@ -398,6 +435,10 @@ class QuoteRing {
   private head = 0;
 
   constructor(private readonly capacity: number) {
+    QuoteRing.checkCapacity(capacity);
+  }
+
+  static checkCapacity(capacity: number): void {
     if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError(`crossCheck.samples must be a whole number ≥ 1, got ${capacity}`);
   }
 

@@ -1,7 +1,8 @@
 /**
  * Market data sources and failover: the TickSource contract every feed implements (the MT5
- * bridge through `createPushSource`), the sandbox and replay sources, the per-symbol
- * FailoverRouter and the SourceManager that merges them into the pipeline's one tick stream.
+ * bridge through `createPushSource`, one source per terminal via `TerminalSources`), the
+ * sandbox and replay sources, the per-symbol FailoverRouter and the SourceManager that
+ * merges them into the pipeline's one tick stream.
  */
 export type { SourceKind, SourceState, SourceStats, TickSink, TickSource } from './types';
 export { systemClock, ManualClock, wait, type Clock, type TimerHandle } from './clock';
@@ -28,4 +29,5 @@ export {
   type SourceHealth,
   type SymbolFeedHealth,
 } from './failover-router';
-export { SourceManager, type FeedStatusView, type FeedsHealth, type SourceManagerOptions, type SourceView } from './source-manager';
+export { SourceManager, type AddSourceOptions, type FeedStatusView, type FeedsHealth, type SourceManagerOptions, type SourceView } from './source-manager';
+export { TerminalSources, terminalRank, type FeedPriorityEntry, type TerminalIdentity, type TerminalSourcesOptions } from './terminal-sources';

@@ -11,6 +11,11 @@ export interface SourceManagerOptions {
    * listed is the primary and the others are backups in order.
    */
   sources: readonly TickSource[];
+  /**
+   * Symbols to route even before any source delivers them: sources that join at runtime
+   * (`addSource`) find their routers there, and until one delivers the symbol is `down`.
+   */
+  symbols?: readonly string[];
   logger: Logger;
   clock?: Clock;
   /** Symbol → source names by priority, where the default order is not wanted. */
@@ -49,16 +54,28 @@ export interface FeedsHealth extends ComponentHealth {
   symbols: Record<string, { state: RouterState; active: string | null; marketOpen: boolean }>;
 }
 
+export interface AddSourceOptions {
+  /**
+   * Where the source ranks: lower is preferred. Sources given to the constructor rank by
+   * their index; equal ranks keep the order they were added in. Default: after all others.
+   */
+  rank?: number;
+}
+
 /**
  * All market data sources of an engine and one FailoverRouter per symbol, merged into a
  * single tick stream: `start(emit)` hands the pipeline the active source's ticks of every
  * symbol. A source that fails to start is reported and its symbols fail over at once; the
- * start fails only when no source could start.
+ * start fails only when no source could start. Sources may also join while running
+ * (`addSource`: an MT5 terminal that connects); one that goes away is simply silent.
  */
 export class SourceManager {
   private readonly clock: Clock;
   private readonly logger: Logger;
-  private readonly sources: readonly TickSource[];
+  private readonly sources: TickSource[];
+  private readonly ranks = new Map<string, number>();
+  /** Symbols whose route was given explicitly: sources added later do not join them. */
+  private readonly explicitRoutes = new Set<string>();
   private readonly routers = new Map<string, FailoverRouter>();
   private readonly startErrors = new Map<string, string>();
   private readonly unrouted = new Map<string, number>();
@@ -69,13 +86,15 @@ export class SourceManager {
   constructor(private readonly options: SourceManagerOptions) {
     this.clock = options.clock ?? systemClock;
     this.logger = options.logger.child({ component: 'sources' });
-    this.sources = options.sources;
+    this.sources = [...options.sources];
     const names = new Set<string>();
     for (const source of options.sources) {
       if (names.has(source.name)) throw new InvalidInputError('feed_source_duplicate', `two market data sources are named ${source.name}`);
       names.add(source.name);
+      this.ranks.set(source.name, this.ranks.size);
     }
     const routes = new Map<string, string[]>();
+    for (const symbol of options.symbols ?? []) routes.set(symbol, []);
     for (const source of options.sources) {
       for (const symbol of source.symbols()) {
         let list = routes.get(symbol);
@@ -90,26 +109,44 @@ export class SourceManager {
       }
       if (list.length === 0) throw new InvalidInputError('feed_route_empty', `the route for ${symbol} lists no source`);
       routes.set(symbol, [...list]);
+      this.explicitRoutes.add(symbol);
     }
-    for (const [symbol, list] of routes) {
-      const crossCheck = options.crossCheckFor?.(symbol);
-      this.routers.set(
-        symbol,
-        new FailoverRouter({
-          symbol,
-          sources: list,
-          clock: this.clock,
-          calendar: options.calendarFor?.(symbol) ?? ALWAYS_OPEN,
-          onTick: (tick) => this.forward(tick),
-          onStatus: (event) => this.onFeedStatus(event),
-          logger: this.logger.child({ symbol }),
-          ...(options.silenceMs === undefined ? {} : { silenceMs: options.silenceMs }),
-          ...(options.recoveryMs === undefined ? {} : { recoveryMs: options.recoveryMs }),
-          ...(options.checkEveryMs === undefined ? {} : { checkEveryMs: options.checkEveryMs }),
-          ...(crossCheck ? { crossCheck } : {}),
-        }),
-      );
+    for (const [symbol, list] of routes) this.routers.set(symbol, this.newRouter(symbol, list));
+  }
+
+  /**
+   * Adds a source at runtime (or before `start`) to the routers of the symbols it delivers,
+   * at its rank's place in each (symbols with an explicit route keep that route), and starts
+   * it when the manager is running. Resolves once it has started; a source that fails to
+   * start is logged and reported down for its symbols, as at `start`, and the promise still
+   * resolves. A name already in use is refused.
+   */
+  addSource(source: TickSource, options: AddSourceOptions = {}): Promise<void> {
+    if (this.ranks.has(source.name)) throw new InvalidInputError('feed_source_duplicate', `two market data sources are named ${source.name}`);
+    const rank = options.rank ?? Number.POSITIVE_INFINITY;
+    if (Number.isNaN(rank)) throw new RangeError(`the rank of market data source ${source.name} is not a number`);
+    this.sources.push(source);
+    this.ranks.set(source.name, rank);
+    const joined: string[] = [];
+    for (const symbol of new Set(source.symbols())) {
+      if (this.explicitRoutes.has(symbol)) continue;
+      let router = this.routers.get(symbol);
+      if (!router) {
+        router = this.newRouter(symbol, []);
+        this.routers.set(symbol, router);
+        if (this.running) router.start();
+      }
+      // After every source ranked the same or better: equal ranks keep their order of arrival.
+      const position = router.sourceNames().filter((name) => (this.ranks.get(name) ?? Number.POSITIVE_INFINITY) <= rank).length;
+      router.addSource(source.name, position);
+      joined.push(`${symbol}#${position}`);
     }
+    this.logger.info({ source: source.name, kind: source.kind, rank, routes: joined }, 'market data source added');
+    if (!this.running) return Promise.resolve();
+    return source.start((tick) => this.receive(source.name, tick)).then(
+      () => undefined,
+      (error: unknown) => this.reportStartFailure(source, error),
+    );
   }
 
   symbols(): string[] {
@@ -127,11 +164,8 @@ export class SourceManager {
     results.forEach((result, i) => {
       if (result.status === 'fulfilled') return;
       const source = this.sources[i]!;
-      const reason = describeError(result.reason);
       failed.push(source.name);
-      this.startErrors.set(source.name, reason);
-      this.logger.error({ err: result.reason, source: source.name }, 'market data source failed to start');
-      for (const router of this.routers.values()) router.markFailed(source.name, reason);
+      this.reportStartFailure(source, result.reason);
     });
     if (this.sources.length > 0 && failed.length === this.sources.length) {
       await this.stop();
@@ -144,9 +178,10 @@ export class SourceManager {
   async stop(): Promise<void> {
     this.running = false;
     for (const router of this.routers.values()) router.stop();
-    const results = await Promise.allSettled(this.sources.map((source) => source.stop()));
+    const sources = [...this.sources];
+    const results = await Promise.allSettled(sources.map((source) => source.stop()));
     results.forEach((result, i) => {
-      if (result.status === 'rejected') this.logger.error({ err: result.reason, source: this.sources[i]!.name }, 'market data source failed to stop');
+      if (result.status === 'rejected') this.logger.error({ err: result.reason, source: sources[i]!.name }, 'market data source failed to stop');
     });
     this.sink = undefined;
   }
@@ -184,6 +219,31 @@ export class SourceManager {
     if (!this.running || (open > 0 && openDown === open)) status = 'down';
     const detail = !this.running ? 'market data sources are not running' : problems.length > 0 ? problems.slice(0, 5).join('; ') + (problems.length > 5 ? `; +${problems.length - 5} more` : '') : undefined;
     return { status, ...(detail === undefined ? {} : { detail }), symbols };
+  }
+
+  private newRouter(symbol: string, sources: readonly string[]): FailoverRouter {
+    const options = this.options;
+    const crossCheck = options.crossCheckFor?.(symbol);
+    return new FailoverRouter({
+      symbol,
+      sources,
+      clock: this.clock,
+      calendar: options.calendarFor?.(symbol) ?? ALWAYS_OPEN,
+      onTick: (tick) => this.forward(tick),
+      onStatus: (event) => this.onFeedStatus(event),
+      logger: this.logger.child({ symbol }),
+      ...(options.silenceMs === undefined ? {} : { silenceMs: options.silenceMs }),
+      ...(options.recoveryMs === undefined ? {} : { recoveryMs: options.recoveryMs }),
+      ...(options.checkEveryMs === undefined ? {} : { checkEveryMs: options.checkEveryMs }),
+      ...(crossCheck ? { crossCheck } : {}),
+    });
+  }
+
+  private reportStartFailure(source: TickSource, error: unknown): void {
+    const reason = describeError(error);
+    this.startErrors.set(source.name, reason);
+    this.logger.error({ err: error, source: source.name }, 'market data source failed to start');
+    for (const router of this.routers.values()) router.markFailed(source.name, reason);
   }
 
   private receive(source: string, tick: Tick): void {

@@ -59,7 +59,7 @@ describe('MT5 bridge server: a real EA stream', () => {
     await new Promise((resolve) => setTimeout(resolve, 50));
 
     expect(ticks.map((t) => key(t.tick))).toEqual(series.map((t) => key({ symbol: t.symbol, timeMs: t.timeMsc })));
-    expect(ticks[0]!.tick).toEqual({ symbol: 'EURUSD', timeMs: series[0]!.timeMsc, bid: series[0]!.bid, ask: series[0]!.ask, last: 0, volume: 0, flags: 6, source: 'mt5:Sim-Demo' });
+    expect(ticks[0]!.tick).toEqual({ symbol: 'EURUSD', timeMs: series[0]!.timeMsc, bid: series[0]!.bid, ask: series[0]!.ask, last: 0, volume: 0, flags: 6, source: 'mt5:Sim-Demo:5550001' });
     const sessions = new Set(ticks.map((t) => t.session.id));
     expect(sessions.size).toBe(2);
     expect(sessions.has(firstSession)).toBe(true);
