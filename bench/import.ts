@@ -14,7 +14,10 @@
  *
  * Target (the issue): peak RSS < 300 MB whatever the file size. chDB runs inside the
  * importing process; `baseline_rss_mb` is the peak of importing a 1-bar file, i.e. the fixed
- * price of Node + tsx + the embedded ClickHouse before any row is read.
+ * price of Node + the CLI + the embedded ClickHouse before any row is read.
+ *
+ * The CLI runs from its bundle (bin/bundle.mjs), which is brought up to date before the
+ * first measurement so that no measured run includes building it.
  */
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -22,6 +25,7 @@ import { mkdir, mkdtemp, open, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { CLI_BUNDLE, ensureBundle } from '../bin/bundle.mjs';
 import { alone, round, seededRandom, versus, type BenchContext, type BenchSuite } from './harness';
 
 const SUITE = 'import';
@@ -161,6 +165,8 @@ export const suite: BenchSuite = {
   async run(context, emit) {
     const dir = await mkdtemp(path.join(tmpdir(), 'tp-bench-import-'));
     try {
+      context.progress('bringing the CLI bundle up to date');
+      await ensureBundle(CLI_BUNDLE);
       context.progress('generating files');
       const big = path.join(dir, 'big', 'EURUSD_M1_bench.csv');
       const half = path.join(dir, 'half', 'EURUSD_M1_bench.csv');

@@ -15,7 +15,7 @@ export type {
 } from './types';
 export { TICK_FLAG } from './types';
 export { detectFormat, detectEncoding, EXPECTED_FORMATS } from './detect';
-export { parseFile, type FileInfo, type FileParse, type ParseFileOptions, type ParseSummary } from './parse-file';
+export { parseFile, parseFileBatches, type FileBatchParse, type FileInfo, type FileParse, type ParseFileOptions, type ParseSummary } from './parse-file';
 export { inferFromFileName, timeframeFromSpacing } from './naming';
 export { FrameDecoder, type DecodedFrame, type FrameDecoderOptions, type FrameDecoderRejectReason, type FrameDecoderStats } from './frame-decoder';
 export {

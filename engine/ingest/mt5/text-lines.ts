@@ -34,19 +34,12 @@ export async function readPrefix(iterator: AsyncIterator<Buffer>, minBytes: numb
 }
 
 /**
- * Decodes a byte stream and splits it into lines, holding at most one line (capped at
- * `maxLineChars`) in memory. The StringDecoder keeps a partial character between chunks, so a
- * UTF-8 sequence or a UTF-16LE code unit (or surrogate pair) split across two chunks decodes
- * correctly. A line over the cap is dropped as it streams in and reported once, `tooLong`.
+ * Decodes a byte stream chunk by chunk (after skipping `bomBytes`). The StringDecoder keeps a
+ * partial character between chunks, so a UTF-8 sequence or a UTF-16LE code unit (or surrogate
+ * pair) split across two chunks decodes correctly.
  */
-export async function* decodeLines(
-  chunks: AsyncIterable<Buffer>,
-  encoding: TextEncodingName,
-  bomBytes: number,
-  maxLineChars: number,
-): AsyncGenerator<TextLine> {
+export async function* decodeChunks(chunks: AsyncIterable<Buffer>, encoding: TextEncodingName, bomBytes: number): AsyncGenerator<string> {
   const decoder = new StringDecoder(encoding === 'utf-16le' ? 'utf16le' : 'utf8');
-  const splitter = new LineSplitter(maxLineChars);
   let toSkip = bomBytes;
   for await (let chunk of chunks) {
     if (toSkip > 0) {
@@ -54,23 +47,28 @@ export async function* decodeLines(
       chunk = chunk.subarray(skipped);
       toSkip -= skipped;
     }
-    const lines = splitter.push(decoder.write(chunk));
-    for (const line of lines) yield line;
+    const text = decoder.write(chunk);
+    if (text !== '') yield text;
   }
-  for (const line of splitter.push(decoder.end())) yield line;
-  const last = splitter.finish();
-  if (last) yield last;
+  const rest = decoder.end();
+  if (rest !== '') yield rest;
 }
 
-class LineSplitter {
+/**
+ * Splits decoded text into lines, holding at most one partial line (capped at `maxLineChars`)
+ * between pieces of text. A line over the cap is dropped as it streams in and reported once,
+ * `tooLong`. Lines are made as they are pulled, so a consumer that handles each before taking
+ * the next keeps one line alive at a time.
+ */
+export class LineSplitter {
   private pending = '';
   private discarding = false;
   private lineNo = 0;
 
   constructor(private readonly maxLineChars: number) {}
 
-  push(text: string): TextLine[] {
-    const out: TextLine[] = [];
+  /** The lines `text` completes (with what earlier text left pending); the rest stays pending. */
+  *lines(text: string): Generator<TextLine, void, undefined> {
     let start = 0;
     for (;;) {
       const newline = text.indexOf('\n', start);
@@ -82,29 +80,38 @@ class LineSplitter {
             this.discarding = true;
           }
         }
-        return out;
+        return;
       }
-      out.push(this.complete(text.slice(start, newline)));
+      const line = this.complete(text, start, newline);
       start = newline + 1;
+      yield line;
     }
   }
 
-  /** The last line when the file does not end with a newline. */
+  /** The last line when the text did not end with a newline. */
   finish(): TextLine | null {
     if (this.pending === '' && !this.discarding) return null;
-    return this.complete('');
+    return this.complete('', 0, 0);
   }
 
-  private complete(tail: string): TextLine {
+  /** The line ending at `text[end]` (a newline, or the end of the text), after what is pending. */
+  private complete(text: string, start: number, end: number): TextLine {
     this.lineNo += 1;
     if (this.discarding) {
       this.discarding = false;
       return { lineNo: this.lineNo, text: '', tooLong: true };
     }
-    let text = this.pending + tail;
-    this.pending = '';
-    if (text.length > this.maxLineChars) return { lineNo: this.lineNo, text: '', tooLong: true };
-    if (text.endsWith('\r')) text = text.slice(0, -1);
-    return { lineNo: this.lineNo, text, tooLong: false };
+    let line: string;
+    if (this.pending === '') {
+      // One string per line: the CR of a CRLF is left out of the slice rather than cut off after.
+      line = text.slice(start, end > start && text.charCodeAt(end - 1) === 13 ? end - 1 : end);
+      if (end - start > this.maxLineChars) return { lineNo: this.lineNo, text: '', tooLong: true };
+    } else {
+      line = this.pending + text.slice(start, end);
+      this.pending = '';
+      if (line.length > this.maxLineChars) return { lineNo: this.lineNo, text: '', tooLong: true };
+      if (line.endsWith('\r')) line = line.slice(0, -1);
+    }
+    return { lineNo: this.lineNo, text: line, tooLong: false };
   }
 }

@@ -75,6 +75,27 @@ describe('importer on chDB', () => {
     expect(await sources.get('import:EURUSD_H1_export_crlf.csv')).toMatchObject({ symbol: 'EURUSD', tzOffsetMinutes: 120 });
   });
 
+  it('stores every price exactly as the file wrote it: short decimals, long ones, exponents, negatives', async () => {
+    // [open, high, low, close] as text; the encoder writes short decimals digit by digit and
+    // anything longer through String(x): both must read back as the very same double.
+    const prices = [
+      ['1.08512', '1.08530', '1.08490', '1.08500'],
+      ['0.00001', '0.00003', '0.000001', '0.00002'],
+      ['3.141592653589793', '3.2', '3.1', '3.1415926535897931'],
+      ['-37.63', '-10.5', '-40.325', '-38'],
+      ['123456789.12345678', '123456790', '123456789', '123456789.5'],
+      ['1e-7', '2.5e-7', '1.0E-8', '2e-7'],
+      ['99999.99999', '100000.00001', '99999.9999', '100000'],
+    ];
+    const text = ['<DATE>\t<TIME>\t<OPEN>\t<HIGH>\t<LOW>\t<CLOSE>\t<TICKVOL>\t<VOL>\t<SPREAD>', ...prices.map((p, i) => `2024.03.0${i + 1}\t12:00:00\t${p.join('\t')}\t${i * 7}\t0\t${i}`)];
+    const file = await writeAt(path.join(files.dir, 'exact'), 'XTIUSD_D1_export.csv', `${text.join('\r\n')}\r\n`);
+    const result = await importer.importFile(file, { tzOffsetMinutes: 0 });
+    expect(result).toMatchObject({ accepted: prices.length, rejected: {} });
+    const stored = await repo.lastBars('XTIUSD', 'D1', 100);
+    expect(stored.map((bar) => [bar.open, bar.high, bar.low, bar.close])).toEqual(prices.map((p) => p.map(Number)));
+    expect(stored.map((bar) => [bar.tickVolume, bar.spread])).toEqual(prices.map((_, i) => [i * 7, i]));
+  });
+
   it('re-importing the same file adds no rows, and reuses the stored offset when none is given', async () => {
     const again = await importer.importFile(EURUSD_H1);
     expect(again).toMatchObject({ tzOffsetMinutes: 120, tzOffsetFrom: 'stored', accepted: EURUSD_ROWS });
