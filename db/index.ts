@@ -11,6 +11,6 @@ export {
   type Database,
   type DatabaseHandle,
 } from './postgres';
-export { openClickHouse, createMarketDataRepository, PreparedInserts, type PreparedInsert, type ClickHouseClient, type ClickHouseHandle, type MarketDataRepository, type TickRow, type BarRow } from './clickhouse';
+export { openClickHouse, createMarketDataRepository, TickTextBody, type TickColumns, type ClickHouseClient, type ClickHouseHandle, type MarketDataRepository, type TickRow, type BarRow } from './clickhouse';
 export { createSharedState, holdLease, grammySessionStorage, type HoldLeaseOptions, type Lease } from './shared-state';
 export type { Bus, BusMessage, Subscription, SubscribeOptions, LockManager, RateLimiter, RateLimit, RateDecision, Cache, SharedState } from './ports';

@@ -1,17 +1,10 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Logger } from '../core';
-import { PreparedInserts, type PreparedInsert, type BarRow, type ClickHouseClient, type MarketDataRepository, type TickRow } from '../db';
+import { TickTextBody, type BarRow, type MarketDataRepository, type TickColumns } from '../db';
 import type { Bar, Tick } from './market/types';
 
 export interface StoreWriterOptions {
   repository: MarketDataRepository;
-  /**
-   * The ClickHouse client behind `repository`. With it, the repository's INSERTs are encoded a
-   * slice at a time (`sliceRows` rows per event-loop turn) and sent `insertRows` rows per
-   * INSERT through this client, so a flush never holds the event loop for long (see
-   * `PreparedInserts`). Without it, every `insertRows` rows are one repository call.
-   */
-  client?: ClickHouseClient;
   logger: Logger;
   /**
    * Bars changed since the last call, as copies (MarketPipeline.takeChangedBars): asked at
@@ -20,11 +13,11 @@ export interface StoreWriterOptions {
   changedBars?: () => readonly Bar[];
   /** Ticks kept while ClickHouse is unreachable; beyond it the oldest are dropped and counted. */
   maxBufferedTicks?: number;
-  /** Rows per INSERT (default 20 000: each INSERT costs chDB ~15 ms of CPU on top of its rows). */
+  /** Rows per INSERT (default 50 000: each INSERT costs chDB ~15 ms of CPU on top of its rows). */
   insertRows?: number;
   /**
-   * Rows encoded per event-loop turn when `client` is given (default 200, about 0.5 ms), or
-   * more when more ticks arrived during the last turn.
+   * Ticks encoded per event-loop turn (default 200, about 0.1 ms), or more when more ticks
+   * arrived during the last turn.
    */
   sliceRows?: number;
 }
@@ -36,11 +29,14 @@ export interface StoreWriterOptions {
  * them). While ClickHouse is away the buffer is kept and retried on the next flush, bounded
  * so memory cannot run away.
  *
- * A flush works in slices with event-loop turns between them, so ticks keep flowing while
- * it runs; what was sent before a failure is not sent again.
+ * A flush encodes the ticks straight from the columns into one TabSeparated body
+ * (TickTextBody), a slice per event-loop turn, so ticks keep flowing through the pipeline
+ * while it runs and no row object is made; chDB takes the body without a copy and parses it
+ * off this thread. What was sent before a failure is not sent again.
  */
 export class StoreWriter {
   private readonly ticks = new TickBuffer();
+  private readonly body = new TickTextBody();
   private bars = new Map<string, BarRow>();
   private droppedTicks = 0;
   private lastError: string | undefined;
@@ -49,15 +45,13 @@ export class StoreWriter {
   private readonly maxBufferedTicks: number;
   private readonly insertRows: number;
   private readonly sliceRows: number;
-  private readonly prepared: PreparedInserts | undefined;
   /** Ticks added since the last slice was encoded. */
   private arrived = 0;
 
   constructor(private readonly options: StoreWriterOptions) {
     this.maxBufferedTicks = positive('maxBufferedTicks', options.maxBufferedTicks ?? 500_000);
-    this.insertRows = positive('insertRows', options.insertRows ?? 20_000);
+    this.insertRows = positive('insertRows', options.insertRows ?? 50_000);
     this.sliceRows = Math.min(this.insertRows, positive('sliceRows', options.sliceRows ?? 200));
-    this.prepared = options.client ? new PreparedInserts(options.client) : undefined;
   }
 
   /** Copies the tick's fields into column buffers (no object is kept: see TickBuffer). */
@@ -104,8 +98,12 @@ export class StoreWriter {
     let ticksSent = 0;
     let barsSent = 0;
     try {
-      while (ticksSent < ticks.size) ticksSent = await this.send('ticks', (from, to) => ticks.rows(from, to), ticks.size, ticksSent);
-      while (barsSent < bars.length) barsSent = await this.send('bars', (from, to) => bars.slice(from, to), bars.length, barsSent);
+      while (ticksSent < ticks.size) ticksSent = await this.sendTicks(ticks, ticksSent);
+      while (barsSent < bars.length) {
+        const to = Math.min(bars.length, barsSent + this.insertRows);
+        await this.options.repository.insertBars(bars.slice(barsSent, to));
+        barsSent = to;
+      }
       this.ticks.recycle(ticks);
       if (this.lastError) this.options.logger.info('market data writes resumed');
       this.lastError = undefined;
@@ -122,27 +120,23 @@ export class StoreWriter {
     }
   }
 
-  /** Sends one INSERT of rows from `from` (of `total`); returns where the next one starts. */
-  private async send<Row extends TickRow | BarRow>(table: 'ticks' | 'bars', rows: (from: number, to: number) => Row[], total: number, from: number): Promise<number> {
-    const to = Math.min(total, from + this.insertRows);
-    const insert = (repository: MarketDataRepository, start: number, end: number) =>
-      table === 'ticks' ? repository.insertTicks(rows(start, end) as TickRow[]) : repository.insertBars(rows(start, end) as BarRow[]);
-    if (!this.prepared) {
-      await insert(this.options.repository, from, to);
-    } else {
-      const parts: PreparedInsert[] = [];
+  /** Encodes and sends one INSERT of the batch's ticks from `from`; returns where the next one starts. */
+  private async sendTicks(batch: TickBatch, from: number): Promise<number> {
+    const to = Math.min(batch.size, from + this.insertRows);
+    const body = this.body;
+    body.reset();
+    this.arrived = 0;
+    for (let start = from; start < to; ) {
+      if (start > from) await nextTurn();
+      // At least as many rows per turn as ticks arrived during the last one: under a steady
+      // stream the writer keeps pace (and catches up) instead of one small slice per turn.
+      const end = Math.min(to, start + Math.max(this.sliceRows, Math.ceil(this.arrived * 1.25)));
       this.arrived = 0;
-      for (let start = from; start < to; ) {
-        if (start > from) await nextTurn();
-        // At least as many rows per turn as ticks arrived during the last one: under a steady
-        // stream the writer keeps pace (and catches up) instead of one small slice per turn.
-        const end = Math.min(to, start + Math.max(this.sliceRows, Math.ceil(this.arrived * 1.25)));
-        this.arrived = 0;
-        parts.push(...(await this.prepared.record((repository) => insert(repository, start, end))));
-        start = end;
-      }
-      await this.prepared.send(parts);
+      batch.encode(body, start, end);
+      start = end;
     }
+    await this.options.repository.insertTickText(body.take());
+    body.reset();
     await nextTurn();
     return to;
   }
@@ -169,7 +163,7 @@ const CHUNK_ROWS = 4096;
 const MAX_SPARE_CHUNKS = 32;
 
 /** A block of buffered ticks, column by column; symbol and source as ids into TickBuffer's strings. */
-class TickChunk {
+class TickChunk implements TickColumns {
   readonly timeMs = new Float64Array(CHUNK_ROWS);
   readonly bid = new Float64Array(CHUNK_ROWS);
   readonly ask = new Float64Array(CHUNK_ROWS);
@@ -196,34 +190,23 @@ class TickBatch {
     this.size = size;
   }
 
-  /** Ticks from…to-1 of the batch as row objects. */
-  rows(from: number, to: number): TickRow[] {
-    const out: TickRow[] = [];
-    const strings = this.strings;
+  /** Encodes ticks from…to-1 of the batch into `body`. */
+  encode(body: TickTextBody, from: number, to: number): void {
     let skip = from;
+    let left = to - from;
     for (const chunk of this.chunks) {
-      if (out.length >= to - from) break;
+      if (left <= 0) break;
       const size = chunk.end - chunk.begin;
       if (skip >= size) {
         skip -= size;
         continue;
       }
-      const end = Math.min(chunk.end, chunk.begin + skip + (to - from - out.length));
-      for (let i = chunk.begin + skip; i < end; i += 1) {
-        out.push({
-          symbol: strings[chunk.symbol[i]!]!,
-          timeMs: chunk.timeMs[i]!,
-          bid: chunk.bid[i]!,
-          ask: chunk.ask[i]!,
-          last: chunk.last[i]!,
-          volume: chunk.volume[i]!,
-          flags: chunk.flags[i]!,
-          source: strings[chunk.source[i]!]!,
-        });
-      }
+      const begin = chunk.begin + skip;
+      const end = Math.min(chunk.end, begin + left);
+      body.add(chunk, this.strings, begin, end);
+      left -= end - begin;
       skip = 0;
     }
-    return out;
   }
 }
 

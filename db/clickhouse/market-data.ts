@@ -2,6 +2,8 @@ import { Readable } from 'node:stream';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { ChdbConnection, type ChdbExtension } from 'chdb/connection';
 import { InvalidInputError, UnavailableError, isAppError } from '../../core/errors';
+import { TICK_TEXT_COLUMNS } from './tick-columns';
+import { MAX_NUMBER_BYTES, TIME_BYTES, TsvBytes, checkTimeMs, tsvText } from './tsv-bytes';
 
 /**
  * Typed access to ticks and bars. The SQL is the same on a server and on chDB; time goes in
@@ -79,6 +81,11 @@ export interface MarketDataRepository {
   bulkInsertBars(): BulkInsert<BarValues, { symbol: string; timeframe: string }>;
   /** A bulk insert into ticks (see BulkInsert). */
   bulkInsertTicks(): BulkInsert<TickValues, { symbol: string; source: string }>;
+  /**
+   * Sends ticks encoded by a TickTextBody (the live writer's: every symbol interleaved, each
+   * row with its own symbol and source); the buffer is not touched once this settles.
+   */
+  insertTickText(body: Buffer): Promise<void>;
 }
 
 const DEFAULT_BATCH = 10_000;
@@ -219,16 +226,33 @@ export function createMarketDataRepository(client: ClickHouseClient, options: Ma
       return new TsvBulkInsert<BarValues, { symbol: string; timeframe: string }>({
         send: (body) => sendTsv('bars', BAR_COLUMNS, body),
         sharedText: (shared) => `${tsvText(shared.symbol)}\t${tsvText(shared.timeframe)}\t`,
-        encode: (row, time) =>
-          `${time}\t${row.open}\t${row.high}\t${row.low}\t${row.close}\t${row.tickVolume}\t${row.spread}\t${nextVersion()}\n`,
+        encode: (row, out) => {
+          out.number(row.open);
+          out.number(row.high);
+          out.number(row.low);
+          out.number(row.close);
+          out.number(row.tickVolume);
+          out.number(row.spread);
+          out.number(nextVersion());
+        },
       });
+    },
+
+    insertTickText(body) {
+      return sendTsv('ticks', TICK_TEXT_COLUMNS, body);
     },
 
     bulkInsertTicks() {
       return new TsvBulkInsert<TickValues, { symbol: string; source: string }>({
         send: (body) => sendTsv('ticks', TICK_COLUMNS, body),
         sharedText: (shared) => `${tsvText(shared.symbol)}\t${tsvText(shared.source)}\t`,
-        encode: (row, time) => `${time}\t${row.bid}\t${row.ask}\t${row.last}\t${row.volume}\t${row.flags}\n`,
+        encode: (row, out) => {
+          out.number(row.bid);
+          out.number(row.ask);
+          out.number(row.last);
+          out.number(row.volume);
+          out.number(row.flags);
+        },
       });
     },
 
@@ -280,12 +304,6 @@ export function toDateTime64(timeMs: number): string {
   return new Date(timeMs).toISOString().replace('T', ' ').replace('Z', '');
 }
 
-function checkTimeMs(timeMs: number): void {
-  if (!Number.isInteger(timeMs) || timeMs < 0 || timeMs > 8_640_000_000_000_000) {
-    throw new InvalidInputError('time_invalid', `time must be whole epoch milliseconds ≥ 0, got ${String(timeMs)}`);
-  }
-}
-
 /** Column order of the bulk bodies: the shared columns first, then the row's own. */
 const BAR_COLUMNS: [string, ...string[]] = ['symbol', 'timeframe', 'time', 'open', 'high', 'low', 'close', 'tick_volume', 'spread', 'version'];
 const TICK_COLUMNS: [string, ...string[]] = ['symbol', 'source', 'time', 'bid', 'ask', 'last', 'volume', 'flags'];
@@ -302,44 +320,53 @@ function chdbExtensionOf(client: ClickHouseClient): ChdbExtension | null {
   return connection instanceof ChdbConnection ? connection.chdb : null;
 }
 
-/** A String value in TabSeparated: backslash, tab, newline and carriage return escaped. */
-function tsvText(value: string): string {
-  return value.replace(/[\\\t\n\r]/g, (c) => TSV_ESCAPES[c]!);
-}
-
-const TSV_ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
-
-const DAY_MS = 86_400_000;
 const INITIAL_BUFFER_BYTES = 1024 * 1024;
 
 interface TsvBulkInsertSpec<Values, Shared> {
   send(body: Buffer): Promise<unknown>;
   /** The shared columns' text, tab-terminated, put before every row. */
   sharedText(shared: Shared): string;
-  /** One row's own columns, newline-terminated; `time` is its timeMs as DateTime64(3) text. */
-  encode(row: Values, time: string): string;
+  /** Writes one row's own columns after its time, each through `out.number` (at most MAX_ROW_NUMBERS). */
+  encode(row: Values, out: TsvRowWriter): void;
 }
 
+/** Where `TsvBulkInsertSpec.encode` writes a row's numbers. */
+interface TsvRowWriter {
+  /** A tab, then `x` as text that ClickHouse reads back as exactly the same double. */
+  number(x: number): void;
+}
+
+/** The most numbers a row has besides its time (bars: open, high, low, close, tick volume, spread, version). */
+const MAX_ROW_NUMBERS = 7;
+/** A row's own bytes at most: the time, its numbers with their tabs, the newline. */
+const MAX_ROW_BYTES = TIME_BYTES + MAX_ROW_NUMBERS * (MAX_NUMBER_BYTES + 1) + 1;
+const NEWLINE = 0x0a;
+
 /**
- * BulkInsert over TabSeparated. Rows are written into `rows` as they come; a flush copies them
- * behind the shared prefix into a body buffer, which is reused once its insert has settled (a
- * second buffer is made only if a flush starts before the previous one settled).
+ * BulkInsert over TabSeparated. Rows are written byte by byte (TsvBytes) into `rows` as they
+ * come; a flush copies them behind the shared prefix into a body buffer, which is reused once
+ * its insert has settled (a second buffer is made only if a flush starts before the previous
+ * one settled).
  */
-class TsvBulkInsert<Values extends { timeMs: number }, Shared> implements BulkInsert<Values, Shared> {
+class TsvBulkInsert<Values extends { timeMs: number }, Shared> implements BulkInsert<Values, Shared>, TsvRowWriter {
   pending = 0;
-  private rows: Buffer = Buffer.allocUnsafe(INITIAL_BUFFER_BYTES);
-  private rowsBytes = 0;
+  private readonly rows = new TsvBytes();
   private readonly freeBodies: Buffer[] = [];
-  private day = -1;
-  private dayText = '';
 
   constructor(private readonly spec: TsvBulkInsertSpec<Values, Shared>) {}
 
   add(values: Values): void {
-    const line = this.spec.encode(values, this.timeText(values.timeMs));
-    // A row's own columns are numbers and the time, all ASCII: one char is one byte.
-    if (this.rowsBytes + line.length > this.rows.length) this.rows = grow(this.rows, this.rowsBytes, this.rowsBytes + line.length);
-    this.rowsBytes += this.rows.write(line, this.rowsBytes, 'latin1');
+    const rows = this.rows;
+    rows.reserve(MAX_ROW_BYTES);
+    const start = rows.length;
+    try {
+      rows.time(values.timeMs);
+      this.spec.encode(values, this);
+    } catch (error) {
+      rows.length = start;
+      throw error;
+    }
+    rows.newline();
     this.pending += 1;
   }
 
@@ -347,18 +374,20 @@ class TsvBulkInsert<Values extends { timeMs: number }, Shared> implements BulkIn
     const count = this.pending;
     if (count === 0) return 0;
     const prefix = Buffer.from(this.spec.sharedText(shared), 'utf8');
-    const size = this.rowsBytes + count * prefix.length;
+    const rows = this.rows.buffer;
+    const rowsBytes = this.rows.length;
+    const size = rowsBytes + count * prefix.length;
     let body: Buffer = this.freeBodies.pop() ?? Buffer.allocUnsafe(Math.max(size, INITIAL_BUFFER_BYTES));
     if (body.length < size) body = Buffer.allocUnsafe(size);
     let at = 0;
     let from = 0;
-    while (from < this.rowsBytes) {
-      const end = this.rows.indexOf(10, from) + 1;
+    while (from < rowsBytes) {
+      const end = rows.indexOf(NEWLINE, from) + 1;
       at += prefix.copy(body, at);
-      at += this.rows.copy(body, at, from, end);
+      at += rows.copy(body, at, from, end);
       from = end;
     }
-    this.rowsBytes = 0;
+    this.rows.length = 0;
     this.pending = 0;
     try {
       await this.spec.send(body.subarray(0, at));
@@ -368,31 +397,10 @@ class TsvBulkInsert<Values extends { timeMs: number }, Shared> implements BulkIn
     return count;
   }
 
-  /** DateTime64(3) text, 'YYYY-MM-DD hh:mm:ss.mmm' in UTC, as toDateTime64 writes it; the date part is formatted once a day. */
-  private timeText(timeMs: number): string {
-    checkTimeMs(timeMs);
-    const day = Math.floor(timeMs / DAY_MS);
-    if (day !== this.day) {
-      const iso = new Date(day * DAY_MS).toISOString();
-      this.day = day;
-      this.dayText = `${iso.slice(0, iso.indexOf('T'))} `;
-    }
-    let rest = timeMs - day * DAY_MS;
-    const ms = rest % 1000;
-    rest = (rest - ms) / 1000;
-    const s = rest % 60;
-    rest = (rest - s) / 60;
-    const m = rest % 60;
-    const h = (rest - m) / 60;
-    return `${this.dayText}${h < 10 ? '0' : ''}${h}:${m < 10 ? '0' : ''}${m}:${s < 10 ? '0' : ''}${s}.${ms < 10 ? '00' : ms < 100 ? '0' : ''}${ms}`;
+  number(x: number): void {
+    this.rows.tab();
+    this.rows.number(x);
   }
-}
-
-/** A buffer of at least `needed` bytes holding the first `used` bytes of `buffer`. */
-function grow(buffer: Buffer, used: number, needed: number): Buffer {
-  const next = Buffer.allocUnsafe(Math.max(needed, buffer.length * 2));
-  buffer.copy(next, 0, 0, used);
-  return next;
 }
 
 // Time bounds are bound as Int64 milliseconds: @clickhouse/client formats a Date parameter

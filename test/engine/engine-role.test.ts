@@ -9,9 +9,7 @@ import { createBridgeTokens } from '../../engine/ingest/bridge';
 import { SimulatedEa, tickSeries, until } from './ingest/bridge/support';
 import { startEngineRole } from '../../engine/role';
 import { MarketPipeline } from '../../engine/pipeline';
-import { StoreWriter } from '../../engine/store-writer';
 import type { Tick } from '../../engine/market/types';
-import type { BarRow, TickRow } from '../../db';
 
 const logger = createLogger({ level: 'silent', pretty: false });
 
@@ -58,110 +56,6 @@ describe('MarketPipeline', () => {
   });
 });
 
-describe('StoreWriter', () => {
-  it('keeps the batch while the store is down and writes it once it is back', async () => {
-    let down = true;
-    const stored: number[] = [];
-    const repository = {
-      async insertTicks(rows: readonly { timeMs: number }[]) {
-        if (down) throw new Error('clickhouse: connection refused');
-        stored.push(...rows.map((r) => r.timeMs));
-        return rows.length;
-      },
-      async insertBars(rows: readonly unknown[]) {
-        if (down) throw new Error('clickhouse: connection refused');
-        return rows.length;
-      },
-    } as unknown as ConstructorParameters<typeof StoreWriter>[0]['repository'];
-    const writer = new StoreWriter({ repository, logger, maxBufferedTicks: 3 });
-    const t0 = Date.UTC(2026, 0, 5);
-    for (let i = 0; i < 2; i++) writer.addTick(tick('EURUSD', t0 + i, 1.1));
-    await writer.flush();
-    expect(writer.status()).toMatchObject({ buffered: 2, lastError: 'clickhouse: connection refused' });
-    for (let i = 2; i < 5; i++) writer.addTick(tick('EURUSD', t0 + i, 1.1));
-    expect(writer.status()).toMatchObject({ buffered: 3, droppedTicks: 2 });
-    down = false;
-    await writer.flush();
-    expect(stored).toEqual([t0 + 2, t0 + 3, t0 + 4]);
-    expect(writer.status()).toMatchObject({ buffered: 0, lastError: undefined });
-  });
-
-  it('writes ticks field for field, forming bars in their latest state, and resends only what failed', async () => {
-    const ticks: TickRow[] = [];
-    const bars: BarRow[] = [];
-    let failAfter = Number.POSITIVE_INFINITY;
-    const repository = {
-      async insertTicks(rows: readonly TickRow[]) {
-        if (ticks.length >= failAfter) throw new Error('clickhouse: timeout');
-        ticks.push(...rows);
-        return rows.length;
-      },
-      async insertBars(rows: readonly BarRow[]) {
-        bars.push(...rows);
-        return rows.length;
-      },
-    } as unknown as ConstructorParameters<typeof StoreWriter>[0]['repository'];
-    const pipeline = new MarketPipeline([
-      { symbol: 'EURUSD', digits: 5 },
-      { symbol: 'USDJPY', digits: 3 },
-    ]);
-    const writer = new StoreWriter({ repository, logger, insertRows: 3, changedBars: () => pipeline.takeChangedBars() });
-    const t0 = Date.UTC(2026, 0, 5, 10);
-    const sent: Tick[] = [];
-    for (let i = 0; i < 10_000; i++) {
-      const t = i % 3 === 0 ? { ...tick('USDJPY', t0 + i * 10, 151.123 + i / 1000, 0.012), volume: i, flags: 2, source: 'mt5:B' } : tick('EURUSD', t0 + i * 10, 1.1 + (i % 7) / 1e5);
-      sent.push({ ...t });
-      const outcome = pipeline.process(t);
-      if (outcome.accepted) writer.addTick(t);
-      for (const bar of outcome.closed) writer.addBar(bar);
-      // The writer copied it: changing the caller's object afterwards changes nothing.
-      t.bid = -1;
-    }
-    failAfter = 4_500;
-    await writer.flush();
-    // 4 500 ticks went before the failure; the rest (and the bars, which follow the ticks) wait.
-    expect(ticks.length).toBe(4_500);
-    expect(writer.status()).toMatchObject({ lastError: 'clickhouse: timeout' });
-    expect(writer.status().buffered).toBeGreaterThan(10_000 - 4_500);
-    failAfter = Number.POSITIVE_INFINITY;
-    await writer.flush();
-    expect(writer.status()).toMatchObject({ buffered: 0, droppedTicks: 0, lastError: undefined });
-    expect(ticks).toEqual(sent);
-    // Each bar went once: 100 s of ticks, so M1 bar 0 closed and bar 1 in its state at the flush.
-    const m1 = bars.filter((b) => b.symbol === 'EURUSD' && b.timeframe === 'M1');
-    expect(m1.map((b) => (b.timeMs - t0) / 60_000)).toEqual([0, 1]);
-    const last = sent.filter((t) => t.symbol === 'EURUSD').at(-1)!;
-    expect(m1[1]).toMatchObject({ close: last.bid });
-    writer.addTick(tick('EURUSD', t0 + 100_000, 1.1));
-    await Promise.all([writer.flush(), writer.flush()]);
-    expect(writer.status().buffered).toBe(0);
-  });
-
-  it('drops the oldest ticks beyond its bound while the store is down, and counts them', async () => {
-    const stored: number[] = [];
-    let down = true;
-    const repository = {
-      async insertTicks(rows: readonly TickRow[]) {
-        if (down) throw new Error('down');
-        stored.push(...rows.map((r) => r.timeMs));
-        return rows.length;
-      },
-      async insertBars(rows: readonly BarRow[]) {
-        return rows.length;
-      },
-    } as unknown as ConstructorParameters<typeof StoreWriter>[0]['repository'];
-    const writer = new StoreWriter({ repository, logger, maxBufferedTicks: 10_000 });
-    for (let i = 0; i < 25_000; i++) writer.addTick(tick('EURUSD', i, 1.1));
-    expect(writer.status()).toMatchObject({ buffered: 10_000, droppedTicks: 15_000 });
-    await writer.flush();
-    for (let i = 25_000; i < 30_000; i++) writer.addTick(tick('EURUSD', i, 1.1));
-    expect(writer.status()).toMatchObject({ buffered: 10_000, droppedTicks: 20_000 });
-    down = false;
-    await writer.flush();
-    expect(stored).toEqual(Array.from({ length: 10_000 }, (_, i) => 20_000 + i));
-  });
-});
-
 /** chDB, PGlite and an in-process bus in one fresh directory: what an embedded engine runs on. */
 async function openEngineStores() {
   const dataDir = await mkdtemp(join(tmpdir(), 'tp-engine-'));
@@ -192,27 +86,6 @@ describe('engine role on chDB', () => {
     ({ clickhouse, database, shared, close } = await openEngineStores());
   });
   afterAll(async () => close?.());
-
-  it('encodes through the repository a slice at a time and stores every tick once (StoreWriter with a client)', async () => {
-    const repository = createMarketDataRepository(clickhouse.client);
-    const pipeline = new MarketPipeline([{ symbol: 'SLICED', digits: 5 }]);
-    const writer = new StoreWriter({ repository, client: clickhouse.client, logger, insertRows: 2_500, sliceRows: 300, changedBars: () => pipeline.takeChangedBars() });
-    const t0 = Date.UTC(2026, 0, 5, 10);
-    let last = 0;
-    for (let i = 0; i < 6_000; i++) {
-      last = 1.1 + (i % 11) / 1e5;
-      const outcome = pipeline.process(tick('SLICED', t0 + i * 20, last));
-      writer.addTick(tick('SLICED', t0 + i * 20, last));
-      for (const bar of outcome.closed) writer.addBar(bar);
-    }
-    await writer.flush();
-    expect(writer.status()).toMatchObject({ buffered: 0, lastError: undefined });
-    expect(await repository.countTicks('SLICED')).toBe(6_000);
-    expect(await repository.lastTick('SLICED')).toMatchObject({ timeMs: t0 + 5_999 * 20, bid: last, source: 'test' });
-    const m1 = await repository.lastBars('SLICED', 'M1', 5);
-    expect(m1.map((b) => (b.timeMs - t0) / 60_000)).toEqual([0, 1]);
-    expect(m1[1]).toMatchObject({ close: last, tickVolume: 6_000 - 3_000 });
-  });
 
   it('runs the sandbox feed into ClickHouse and flushes everything on stop', async () => {
     const bars: EventOf<'bar.closed'>[] = [];
