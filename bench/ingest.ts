@@ -207,6 +207,12 @@ interface Environment {
   modules: Modules;
   clients: Client[];
   repository: import('../db').MarketDataRepository;
+  /**
+   * One writer for every phase, as the engine has one for its whole life (its column buffers
+   * are allocated once and reused); it writes the bars of the phase's pipeline.
+   */
+  writer: import('../engine/store-writer').StoreWriter;
+  pipeline: import('../engine/pipeline').MarketPipeline | undefined;
   logger: import('../core/logger').Logger;
   phase: number;
 }
@@ -265,7 +271,8 @@ async function runPhase(env: Environment, kind: ServerKind, work: Work, ticksPer
   const symbols = clients.map((_, i) => `P${env.phase}C${i}`);
   const clientOf = new Map(symbols.map((s, i) => [s, i]));
   const pipeline = new modules.pipeline.MarketPipeline(symbols.map((symbol) => ({ symbol, digits: 5 })));
-  const writer = new modules.writer.StoreWriter({ repository, logger, changedBars: () => pipeline.takeChangedBars() });
+  env.pipeline = pipeline;
+  const writer = env.writer;
   const total = ticksPerClient * clients.length;
   const paced = ratePerClient > 0;
   const receivedUs = paced ? clients.map(() => new Float64Array(ticksPerClient)) : [];
@@ -370,7 +377,9 @@ async function run(context: BenchContext, emit: (result: BenchResult) => void): 
   const clickhouse = await modules.db.openClickHouse({ dataDir, logger });
   try {
     await clickhouse.migrate();
-    const env: Environment = { modules, clients, repository: modules.db.createMarketDataRepository(clickhouse.client), logger, phase: 0 };
+    const repository = modules.db.createMarketDataRepository(clickhouse.client);
+    const env: Environment = { modules, clients, repository, logger, phase: 0, pipeline: undefined, writer: undefined! };
+    env.writer = new modules.writer.StoreWriter({ repository, logger, changedBars: () => env.pipeline?.takeChangedBars() ?? [] });
 
     const phase = (kind: ServerKind, work: Work, ticksPerClient: number, ratePerClient = 0) => runPhase(env, kind, work, ticksPerClient, ratePerClient, context);
     /** A B B A: both sides see the same drift (chDB merging earlier parts, a busy neighbour); the better run counts. */

@@ -60,17 +60,17 @@ export class TickTextBody {
         out.reserve(symbolBytes.length + sourceBytes.length + MAX_ROW_BYTES);
         out.bytes(symbolBytes);
         out.bytes(sourceBytes);
-        out.time(timeMs[i]!);
+        out.timeAt(timeMs, i);
         out.tab();
-        out.number(bid[i]!);
+        out.numberAt(bid, i);
         out.tab();
-        out.number(ask[i]!);
+        out.numberAt(ask, i);
         out.tab();
-        out.number(last[i]!);
+        out.numberAt(last, i);
         out.tab();
-        out.number(volume[i]!);
+        out.numberAt(volume, i);
         out.tab();
-        out.number(flags[i]!);
+        out.numberAt(flags, i);
         out.newline();
       }
     } catch (error) {
