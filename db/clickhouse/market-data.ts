@@ -131,15 +131,19 @@ export function createMarketDataRepository(client: ClickHouseClient, options: Ma
     return rows.length;
   }
 
-  /** Sends one TabSeparated body; the buffer is not touched until the returned promise settles. */
-  async function sendTsv(table: string, columns: [string, ...string[]], body: Buffer): Promise<void> {
+  /**
+   * Sends one TabSeparated body; the buffer is not touched until the returned promise settles.
+   * `purge` hands chDB's freed pages back after the insert (bulk loads, where peak RSS counts;
+   * the live writer inserts every second and would only fault the same pages in again).
+   */
+  async function sendTsv(table: string, columns: [string, ...string[]], body: Buffer, purge = true): Promise<void> {
     await guard(`insert into ${table}`, async () => {
       if (!chdb) {
         await client.insert({ table, columns, values: Readable.from([body], { objectMode: false }), format: 'TabSeparated' });
         return;
       }
       await chdb.rawInsert({ table, columns, values: body, format: 'TabSeparated', settings: CHDB_BULK_SETTINGS });
-      if (purgeAfterInsert) {
+      if (purge && purgeAfterInsert) {
         // An optimisation only: a chDB built without jemalloc refuses it, and is then not asked again.
         await chdb.queryAsync('SYSTEM JEMALLOC PURGE').catch(() => {
           purgeAfterInsert = false;
@@ -239,7 +243,7 @@ export function createMarketDataRepository(client: ClickHouseClient, options: Ma
     },
 
     insertTickText(body) {
-      return sendTsv('ticks', TICK_TEXT_COLUMNS, body);
+      return sendTsv('ticks', TICK_TEXT_COLUMNS, body, false);
     },
 
     bulkInsertTicks() {
