@@ -32,6 +32,7 @@ export interface EngineRole extends RunningRole {
 }
 
 const FLUSH_EVERY_MS = 1_000;
+const SANDBOX_SILENCE_MS = 30_000;
 const LEASE_MS = 15_000;
 const CRYPTO = /^(BTC|ETH|LTC|XRP|SOL|DOGE|ADA|BNB)/;
 
@@ -131,6 +132,10 @@ export async function startEngineRole(deps: EngineRoleDeps): Promise<EngineRole>
       // mt5: one source per terminal, added as terminals connect; the symbols are routed from
       // the start, so that no terminal at all shows as a feed that is down.
       ...(mt5 ? { symbols: deps.config.mt5Symbols } : {}),
+      // The sandbox's quiet hours tick about once every 3 s (a Poisson process), so 5 s without
+      // a tick happens several times an hour and is not an outage; only a generator that has
+      // stopped is, which 30 s still tells.
+      ...(mt5 ? {} : { silenceMs: SANDBOX_SILENCE_MS }),
       logger,
       calendarFor,
       onStatus: (event) => {
