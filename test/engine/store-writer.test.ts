@@ -1,12 +1,10 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../core';
-import { createMarketDataRepository, openClickHouse, type BarRow, type ClickHouseHandle, type MarketDataRepository, type TickRow } from '../../db';
+import type { BarRow, MarketDataRepository, TickRow } from '../../db';
 import type { Tick } from '../../engine/market/types';
 import { MarketPipeline } from '../../engine/pipeline';
 import { StoreWriter } from '../../engine/store-writer';
+import { openTempClickHouse, type TempClickHouse } from '../support/clickhouse';
 
 const logger = createLogger({ level: 'silent', pretty: false });
 
@@ -138,21 +136,15 @@ describe('StoreWriter', () => {
 });
 
 describe('StoreWriter on chDB', () => {
-  let dataDir: string;
-  let clickhouse: ClickHouseHandle;
+  let store: TempClickHouse;
 
   beforeAll(async () => {
-    dataDir = await mkdtemp(join(tmpdir(), 'tp-store-writer-'));
-    clickhouse = await openClickHouse({ dataDir, logger });
-    await clickhouse.migrate();
+    store = await openTempClickHouse('store-writer');
   });
-  afterAll(async () => {
-    await clickhouse?.close();
-    await rm(dataDir, { recursive: true, force: true });
-  });
+  afterAll(async () => store?.close());
 
   it('encodes a slice at a time and stores every tick once, with its bars', async () => {
-    const repository = createMarketDataRepository(clickhouse.client);
+    const { repository } = store;
     const pipeline = new MarketPipeline([{ symbol: 'SLICED', digits: 5 }]);
     const writer = new StoreWriter({ repository, logger, insertRows: 2_500, sliceRows: 300, changedBars: () => pipeline.takeChangedBars() });
     const t0 = Date.UTC(2026, 0, 5, 10);

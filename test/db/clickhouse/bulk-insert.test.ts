@@ -1,13 +1,6 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger } from '../../../core/logger';
-import { createMarketDataRepository, openClickHouse, type BarRow, type ClickHouseClient, type ClickHouseHandle, type MarketDataRepository, type TickRow } from '../../../db/clickhouse';
-
-// chDB binds one data directory per process; vitest runs each test file in its own fork,
-// so this file owns one fresh directory for all its tests.
-const logger = createLogger({ level: 'silent', pretty: false });
+import { createMarketDataRepository, type BarRow, type ClickHouseClient, type ClickHouseHandle, type MarketDataRepository, type TickRow } from '../../../db/clickhouse';
+import { openTempClickHouse, type TempClickHouse } from '../../support/clickhouse';
 
 const DAY = 86_400_000;
 /** Times (ascending) around the edges the encoder formats by hand: day and month changes, 1 and 999 ms, 1970. */
@@ -69,20 +62,15 @@ function valuesOf<T extends object, K extends keyof T>(row: T, ...shared: K[]): 
 }
 
 describe('bulk inserts on chDB', () => {
-  let dataDir: string;
+  let store: TempClickHouse;
   let handle: ClickHouseHandle;
   let repo: MarketDataRepository;
 
   beforeAll(async () => {
-    dataDir = await mkdtemp(path.join(tmpdir(), 'tp-chdb-bulk-'));
-    handle = await openClickHouse({ dataDir, logger });
-    await handle.migrate();
-    repo = createMarketDataRepository(handle.client);
+    store = await openTempClickHouse('chdb-bulk');
+    ({ handle, repository: repo } = store);
   });
-  afterAll(async () => {
-    await handle?.close();
-    await rm(dataDir, { recursive: true, force: true });
-  });
+  afterAll(async () => store?.close());
 
   // 'auto' hands the bytes to chDB itself; 'client' is the path a ClickHouse server gets.
   describe.each(['auto', 'client'] as const)('through %s', (transport) => {

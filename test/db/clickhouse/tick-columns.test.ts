@@ -1,12 +1,8 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger } from '../../../core/logger';
-import { createMarketDataRepository, openClickHouse, type ClickHouseClient, type ClickHouseHandle, type MarketDataRepository, type TickRow } from '../../../db/clickhouse';
+import { createMarketDataRepository, type ClickHouseClient, type ClickHouseHandle, type MarketDataRepository, type TickRow } from '../../../db/clickhouse';
+import { openTempClickHouse, type TempClickHouse } from '../../support/clickhouse';
 import { TickTextBody, type TickColumns } from '../../../db/clickhouse/tick-columns';
 
-const logger = createLogger({ level: 'silent', pretty: false });
 const DAY = 86_400_000;
 
 /** Times around the edges the encoder writes by hand: day and month changes, 1 and 999 ms, 1970, 2099. */
@@ -104,20 +100,15 @@ describe('TickTextBody', () => {
 });
 
 describe('insertTickText on chDB', () => {
-  let dataDir: string;
+  let store: TempClickHouse;
   let handle: ClickHouseHandle;
   let repo: MarketDataRepository;
 
   beforeAll(async () => {
-    dataDir = await mkdtemp(path.join(tmpdir(), 'tp-chdb-ticktext-'));
-    handle = await openClickHouse({ dataDir, logger });
-    await handle.migrate();
-    repo = createMarketDataRepository(handle.client);
+    store = await openTempClickHouse('chdb-ticktext');
+    ({ handle, repository: repo } = store);
   });
-  afterAll(async () => {
-    await handle?.close();
-    await rm(dataDir, { recursive: true, force: true });
-  });
+  afterAll(async () => store?.close());
 
   const stored = async (client: ClickHouseClient, symbol: string) =>
     (
