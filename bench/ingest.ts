@@ -30,7 +30,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { round, versus, type BenchContext, type BenchResult, type BenchSuite } from './harness';
+import { round, seededRandom, versus, type BenchContext, type BenchResult, type BenchSuite } from './harness';
 
 const CLIENTS = 4;
 const BURST_TICKS_PER_CLIENT = 100_000;
@@ -102,14 +102,7 @@ async function clientMain(): Promise<void> {
 }
 
 function buildFrames(job: PrepareMessage): { frames: Buffer; offsets: Int32Array } {
-  let state = job.seed >>> 0;
-  const random = () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const random = seededRandom(job.seed);
   const lines: string[] = [];
   const offsets = new Int32Array(job.count + 1);
   let bytes = 0;

@@ -137,7 +137,6 @@ export class StoreWriter {
       start = end;
     }
     await this.options.repository.insertTickText(body.take());
-    body.reset();
     await nextTurn();
     return to;
   }

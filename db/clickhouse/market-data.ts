@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { ChdbConnection, type ChdbExtension } from 'chdb/connection';
 import { InvalidInputError, UnavailableError, isAppError } from '../../core/errors';
-import { TICK_TEXT_COLUMNS } from './tick-columns';
+import { TICK_COLUMNS } from './tick-columns';
 import { MAX_NUMBER_BYTES, TIME_BYTES, TsvBytes, checkTimeMs, tsvText } from './tsv-bytes';
 
 /**
@@ -243,7 +243,7 @@ export function createMarketDataRepository(client: ClickHouseClient, options: Ma
     },
 
     insertTickText(body) {
-      return sendTsv('ticks', TICK_TEXT_COLUMNS, body, false);
+      return sendTsv('ticks', TICK_COLUMNS, body, false);
     },
 
     bulkInsertTicks() {
@@ -308,9 +308,8 @@ export function toDateTime64(timeMs: number): string {
   return new Date(timeMs).toISOString().replace('T', ' ').replace('Z', '');
 }
 
-/** Column order of the bulk bodies: the shared columns first, then the row's own. */
+/** Column order of the bulk bar bodies: the shared columns first, then the row's own (ticks: TICK_COLUMNS). */
 const BAR_COLUMNS: [string, ...string[]] = ['symbol', 'timeframe', 'time', 'open', 'high', 'low', 'close', 'tick_volume', 'spread', 'version'];
-const TICK_COLUMNS: [string, ...string[]] = ['symbol', 'source', 'time', 'bid', 'ask', 'last', 'volume', 'flags'];
 
 /**
  * The chDB connection behind `client`, or null for a server. @clickhouse/client keeps the

@@ -22,8 +22,8 @@ export interface TickColumns {
   readonly source: Uint32Array;
 }
 
-/** The column list of the encoded rows, in order. */
-export const TICK_TEXT_COLUMNS: [string, ...string[]] = ['symbol', 'source', 'time', 'bid', 'ask', 'last', 'volume', 'flags'];
+/** The ticks table's columns in the order every TabSeparated tick body writes them. */
+export const TICK_COLUMNS: [string, ...string[]] = ['symbol', 'source', 'time', 'bid', 'ask', 'last', 'volume', 'flags'];
 
 /** A row's bytes besides symbol and source: the time, five numbers, their tabs and the newline. */
 const MAX_ROW_BYTES = TIME_BYTES + 5 * MAX_NUMBER_BYTES + 6;

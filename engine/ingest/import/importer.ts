@@ -3,7 +3,7 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { InvalidInputError, NotFoundError, isAppError, type Logger } from '../../../core';
 import type { MarketDataRepository } from '../../../db';
-import { parseFileBatches, timeframeFromSpacing, type FormatName, type Mt5Timeframe, type ParseSummary } from '../mt5';
+import { parseFileBatches, timeframeFromSpacing, type FormatName, type Mt5Timeframe, type ParsedRecord, type ParseSummary } from '../mt5';
 import type { SourceRegistry } from './sources';
 import { formatTzOffset } from './tz-offset';
 
@@ -259,47 +259,37 @@ export function createImporter(deps: ImporterDeps): Importer {
       );
     };
 
+    /** Counts a parsed record and encodes it into its batch; true when the batch is full. */
+    const take = (record: ParsedRecord): boolean => {
+      rows += 1;
+      if (record.kind === 'reject') {
+        rejected += 1;
+        return false;
+      }
+      accepted += 1;
+      if (record.kind === 'bar') {
+        target.kind = 'bars';
+        if (previousBarMs !== null) {
+          const gap = record.timeMs - previousBarMs;
+          if (gap > 0 && (minGapMs === null || gap < minGapMs)) minGapMs = gap;
+        }
+        previousBarMs = record.timeMs;
+        bars ??= deps.marketData.bulkInsertBars();
+        bars.add({ timeMs: record.timeMs, open: record.open, high: record.high, low: record.low, close: record.close, tickVolume: record.tickVolume, spread: record.spreadPoints });
+      } else {
+        target.kind = 'ticks';
+        ticks ??= deps.marketData.bulkInsertTicks();
+        ticks.add({ timeMs: record.timeMs, bid: record.bid, ask: record.ask, last: record.last, volume: record.volume, flags: record.flags });
+      }
+      return (bars?.pending ?? 0) + (ticks?.pending ?? 0) >= batchSize;
+    };
+
     try {
       // A chunk's records are handled without awaiting between them (but for a full batch),
       // so they die in the young generation.
       for await (const records of parse) {
         for (const record of records) {
-          rows += 1;
-          if (record.kind === 'reject') {
-            rejected += 1;
-          } else {
-            accepted += 1;
-            if (record.kind === 'bar') {
-              target.kind = 'bars';
-              if (previousBarMs !== null) {
-                const gap = record.timeMs - previousBarMs;
-                if (gap > 0 && (minGapMs === null || gap < minGapMs)) minGapMs = gap;
-              }
-              previousBarMs = record.timeMs;
-              bars ??= deps.marketData.bulkInsertBars();
-              bars.add({
-                timeMs: record.timeMs,
-                open: record.open,
-                high: record.high,
-                low: record.low,
-                close: record.close,
-                tickVolume: record.tickVolume,
-                spread: record.spreadPoints,
-              });
-            } else {
-              target.kind = 'ticks';
-              ticks ??= deps.marketData.bulkInsertTicks();
-              ticks.add({
-                timeMs: record.timeMs,
-                bid: record.bid,
-                ask: record.ask,
-                last: record.last,
-                volume: record.volume,
-                flags: record.flags,
-              });
-            }
-            if ((bars?.pending ?? 0) + (ticks?.pending ?? 0) >= batchSize) await flush();
-          }
+          if (take(record)) await flush();
           if (rows % PROGRESS_EVERY === 0) progress();
         }
       }
