@@ -1,60 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { feedStatusEvent } from '../../../../core/events';
-import { FailoverRouter, ManualClock, type FailoverRouterOptions, type FeedStatusEvent } from '../../../../engine/ingest/sources';
 import type { Tick } from '../../../../engine/market/types';
+import { FailoverRouter, ManualClock } from '../../../../engine/ingest/sources';
 import { fxCalendar } from '../../../../engine/quality';
-import { tick } from './support';
+import { CHECK, RECOVERY, SILENCE, routerHarness, tick } from './support';
 
-const SILENCE = 5000;
-const RECOVERY = 10_000;
-const CHECK = 250;
 /** Wednesday 10 January 2024, 12:00 UTC: FX is open. */
 const WEDNESDAY = Date.UTC(2024, 0, 10, 12);
-
-interface Harness {
-  clock: ManualClock;
-  router: FailoverRouter;
-  forwarded: Tick[];
-  events: FeedStatusEvent[];
-  /** Sources currently ticking (every 100 ms). */
-  live: Set<string>;
-  /** Advance to `untilMs`, in 100 ms steps, each live source sending one tick per step. */
-  runUntil(untilMs: number): void;
-}
-
-function harness(startMs: number, options: Partial<FailoverRouterOptions> = {}, sources = ['mt5', 'sandbox']): Harness {
-  const clock = new ManualClock(startMs);
-  const forwarded: Tick[] = [];
-  const events: FeedStatusEvent[] = [];
-  const router = new FailoverRouter({
-    symbol: 'EURUSD',
-    sources,
-    clock,
-    silenceMs: SILENCE,
-    recoveryMs: RECOVERY,
-    checkEveryMs: CHECK,
-    calendar: fxCalendar(),
-    onTick: (t) => forwarded.push(t),
-    onStatus: (e) => events.push(e),
-    ...options,
-  });
-  const live = new Set<string>(sources);
-  const h: Harness = {
-    clock,
-    router,
-    forwarded,
-    events,
-    live,
-    runUntil(untilMs) {
-      while (clock.now() < untilMs) {
-        clock.advance(Math.min(100, untilMs - clock.now()));
-        for (const source of live) router.receive(source, tick('EURUSD', clock.now(), 1.085, source));
-      }
-    },
-  };
-  router.start();
-  return h;
-}
 
 /** The clock time of the first forwarded tick from `source` (the moment it became active). */
 function firstFrom(forwarded: Tick[], source: string): number | undefined {
@@ -63,7 +15,7 @@ function firstFrom(forwarded: Tick[], source: string): number | undefined {
 
 describe('FailoverRouter', () => {
   it('forwards only the primary while it delivers', () => {
-    const h = harness(WEDNESDAY);
+    const h = routerHarness(WEDNESDAY);
     h.runUntil(WEDNESDAY + 60_000);
     expect(h.forwarded.length).toBe(600);
     expect(h.forwarded.every((t) => t.source === 'mt5')).toBe(true);
@@ -72,7 +24,7 @@ describe('FailoverRouter', () => {
   });
 
   it('fails over to the backup within one check of the silence threshold being crossed', () => {
-    const h = harness(WEDNESDAY);
+    const h = routerHarness(WEDNESDAY);
     h.runUntil(WEDNESDAY + 10_000);
     const lastPrimary = h.clock.now();
     h.live.delete('mt5');
@@ -99,7 +51,7 @@ describe('FailoverRouter', () => {
   });
 
   it('fails over from a primary that never delivers, silenceMs after start', () => {
-    const h = harness(WEDNESDAY);
+    const h = routerHarness(WEDNESDAY);
     h.live.delete('mt5');
     h.runUntil(WEDNESDAY + 8000);
     expect(h.events.map((e) => [e.status, e.source])).toEqual([['down', 'mt5'], ['up', 'sandbox']]);
@@ -112,7 +64,7 @@ describe('FailoverRouter', () => {
     const friday = Date.UTC(2024, 0, 12, 21, 50);
     const close = Date.UTC(2024, 0, 12, 22);
     const sundayOpen = Date.UTC(2024, 0, 14, 22);
-    const h = harness(friday);
+    const h = routerHarness(friday);
     h.runUntil(close);
     h.live.clear();
     // Both quiet for two days of closed market.
@@ -132,7 +84,7 @@ describe('FailoverRouter', () => {
   });
 
   it('counts the same silence as an outage on a weekday', () => {
-    const h = harness(WEDNESDAY);
+    const h = routerHarness(WEDNESDAY);
     h.runUntil(WEDNESDAY + 1000);
     h.live.clear();
     h.clock.advance(60_000);
@@ -141,7 +93,7 @@ describe('FailoverRouter', () => {
   });
 
   it('switches back once the primary has delivered for recoveryMs', () => {
-    const h = harness(WEDNESDAY);
+    const h = routerHarness(WEDNESDAY);
     h.runUntil(WEDNESDAY + 5000);
     h.live.delete('mt5');
     h.runUntil(WEDNESDAY + 20_000);
@@ -164,7 +116,7 @@ describe('FailoverRouter', () => {
   });
 
   it('does not switch back to a primary that keeps dropping out for less than recoveryMs', () => {
-    const h = harness(WEDNESDAY);
+    const h = routerHarness(WEDNESDAY);
     h.runUntil(WEDNESDAY + 5000);
     h.live.delete('mt5');
     h.runUntil(WEDNESDAY + 15_000);
@@ -187,7 +139,7 @@ describe('FailoverRouter', () => {
   });
 
   it('emits feed.status events in order, each a valid bus event with a reason', () => {
-    const h = harness(WEDNESDAY, {}, ['mt5', 'bridge2', 'sandbox']);
+    const h = routerHarness(WEDNESDAY, {}, ['mt5', 'bridge2', 'sandbox']);
     h.runUntil(WEDNESDAY + 5000);
     // The primary goes quiet: the first backup takes over.
     h.live.delete('mt5');
@@ -225,7 +177,7 @@ describe('FailoverRouter', () => {
   });
 
   it('takes a source that failed to start as down at once', () => {
-    const h = harness(WEDNESDAY);
+    const h = routerHarness(WEDNESDAY);
     h.live.delete('mt5');
     h.runUntil(WEDNESDAY + 1000);
     h.router.markFailed('mt5', 'listen EADDRINUSE');

@@ -1,41 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../../../core/logger';
-import { feedStatusEvent } from '../../../../core/events';
 import { createPushSource, FailoverRouter, ManualClock, SourceManager, type FeedStatusEvent, type PushSource, type TickSource } from '../../../../engine/ingest/sources';
 import type { Tick } from '../../../../engine/market/types';
 import { ALWAYS_OPEN } from '../../../../engine/quality';
-import { tick } from './support';
+import { CHECK, RECOVERY, SILENCE, routerHarness, tick } from './support';
 
 const logger = createLogger({ level: 'silent', pretty: false });
-const SILENCE = 5000;
-const RECOVERY = 10_000;
-const CHECK = 250;
 const WEDNESDAY = Date.UTC(2024, 0, 10, 12);
 
+/** A router for `sources`, none of them ticking yet, with the market always open. */
 function router(sources: string[]) {
-  const clock = new ManualClock(WEDNESDAY);
-  const forwarded: Tick[] = [];
-  const events: FeedStatusEvent[] = [];
-  const r = new FailoverRouter({
-    symbol: 'EURUSD',
-    sources,
-    clock,
-    silenceMs: SILENCE,
-    recoveryMs: RECOVERY,
-    checkEveryMs: CHECK,
-    calendar: ALWAYS_OPEN,
-    onTick: (t) => forwarded.push(t),
-    onStatus: (e) => events.push(feedStatusEvent.parse(e)),
-  });
-  const live = new Set<string>();
-  const runUntil = (untilMs: number) => {
-    while (clock.now() < untilMs) {
-      clock.advance(Math.min(100, untilMs - clock.now()));
-      for (const source of live) r.receive(source, tick('EURUSD', clock.now(), 1.085, source));
-    }
-  };
-  r.start();
-  return { clock, router: r, forwarded, events, live, runUntil };
+  return routerHarness(WEDNESDAY, { calendar: ALWAYS_OPEN }, sources, []);
 }
 
 describe('FailoverRouter with sources added at runtime', () => {

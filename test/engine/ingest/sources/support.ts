@@ -1,9 +1,65 @@
 import { writeFile } from 'node:fs/promises';
 import type { Tick } from '../../../../engine/market/types';
-import type { ManualClock } from '../../../../engine/ingest/sources';
+import { FailoverRouter, ManualClock, type FailoverRouterOptions, type FeedStatusEvent } from '../../../../engine/ingest/sources';
+import { fxCalendar } from '../../../../engine/quality';
+import { feedStatusEvent } from '../../../../core/events';
 
 export function tick(symbol: string, timeMs: number, bid: number, source = 'test', extra: Partial<Tick> = {}): Tick {
   return { symbol, timeMs, bid, ask: Math.round((bid + 0.0002) * 1e5) / 1e5, last: 0, volume: 0, flags: 6, source, ...extra };
+}
+
+/** The thresholds the router tests run with. */
+export const SILENCE = 5000;
+export const RECOVERY = 10_000;
+export const CHECK = 250;
+
+export interface RouterHarness {
+  clock: ManualClock;
+  router: FailoverRouter;
+  forwarded: Tick[];
+  events: FeedStatusEvent[];
+  /** Sources currently ticking (every 100 ms). */
+  live: Set<string>;
+  /** Advance to `untilMs`, in 100 ms steps, each live source sending one tick per step. */
+  runUntil(untilMs: number): void;
+}
+
+/**
+ * A started FailoverRouter for EURUSD on a manual clock, FX hours unless `options` says
+ * otherwise; `live` lists the sources ticking from the start (default: all of `sources`).
+ */
+export function routerHarness(startMs: number, options: Partial<FailoverRouterOptions> = {}, sources = ['mt5', 'sandbox'], live: readonly string[] = sources): RouterHarness {
+  const clock = new ManualClock(startMs);
+  const forwarded: Tick[] = [];
+  const events: FeedStatusEvent[] = [];
+  const router = new FailoverRouter({
+    symbol: 'EURUSD',
+    sources,
+    clock,
+    silenceMs: SILENCE,
+    recoveryMs: RECOVERY,
+    checkEveryMs: CHECK,
+    calendar: fxCalendar(),
+    onTick: (t) => forwarded.push(t),
+    // Every event must be one the bus accepts.
+    onStatus: (e) => events.push(feedStatusEvent.parse(e)),
+    ...options,
+  });
+  const ticking = new Set<string>(live);
+  router.start();
+  return {
+    clock,
+    router,
+    forwarded,
+    events,
+    live: ticking,
+    runUntil(untilMs) {
+      while (clock.now() < untilMs) {
+        clock.advance(Math.min(100, untilMs - clock.now()));
+        for (const source of ticking) router.receive(source, tick('EURUSD', clock.now(), 1.085, source));
+      }
+    },
+  };
 }
 
 /**
