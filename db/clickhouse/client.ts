@@ -73,7 +73,7 @@ export async function openClickHouse(options: OpenClickHouseOptions): Promise<Cl
     client,
     kind,
     async migrate() {
-      const applied = await runMigrations(client, CLICKHOUSE_MIGRATIONS);
+      const applied = await runMigrations(client, CLICKHOUSE_MIGRATIONS, { embedded: kind === 'chdb' });
       if (applied.length > 0) log.info({ applied }, 'clickhouse migrations applied');
     },
     async ping() {
@@ -90,8 +90,11 @@ export async function openClickHouse(options: OpenClickHouseOptions): Promise<Cl
   };
 }
 
-/** Applies the migrations not yet recorded; returns the versions it applied. */
-export async function runMigrations(client: ClickHouseClient, migrations: readonly ClickHouseMigration[]): Promise<number[]> {
+/**
+ * Applies the migrations not yet recorded; returns the versions it applied. `embedded`: the
+ * client runs on chDB, so tables a migration names in `reattachEmbedded` are re-attached.
+ */
+export async function runMigrations(client: ClickHouseClient, migrations: readonly ClickHouseMigration[], options: { embedded?: boolean } = {}): Promise<number[]> {
   await client.command({ query: SCHEMA_MIGRATIONS_DDL });
   const result = await client.query({ query: 'SELECT DISTINCT version FROM schema_migrations', format: 'JSONEachRow' });
   const done = new Set((await result.json<{ version: number | string }>()).map((row) => Number(row.version)));
@@ -99,6 +102,12 @@ export async function runMigrations(client: ClickHouseClient, migrations: readon
   for (const migration of [...migrations].sort((a, b) => a.version - b.version)) {
     if (done.has(migration.version)) continue;
     for (const statement of migration.statements) await client.command({ query: statement });
+    if (options.embedded) {
+      for (const table of migration.reattachEmbedded ?? []) {
+        await client.command({ query: `DETACH TABLE ${table}` });
+        await client.command({ query: `ATTACH TABLE ${table}` });
+      }
+    }
     await client.insert({ table: 'schema_migrations', values: [{ version: migration.version, name: migration.name }], format: 'JSONEachRow' });
     applied.push(migration.version);
   }
