@@ -74,6 +74,14 @@ describe('tradepilot import', () => {
       expect(stored).toEqual({ count: EURUSD_ROWS, first: Date.parse('2025-06-22T22:00:00Z'), last: Date.parse('2026-01-21T08:00:00Z') });
     });
 
+    it('runs with V8\'s gc exposed, so a long import collects its garbage as it goes', async () => {
+      const run = await runCli(['import', EURUSD_H1, '--json'], { ...env, LOG_LEVEL: 'debug' });
+      expect(run.code).toBe(0);
+      const line = run.stderr.split('\n').find((l) => l.includes('import: full garbage collections'));
+      expect(line, run.stderr).toBeDefined();
+      expect(JSON.parse(line!)).toMatchObject({ collectEveryRows: 500_000 });
+    });
+
     it('imports it a second time (the stored offset reused) and ClickHouse still holds 3,608 bars', async () => {
       const run = await runCli(['import', EURUSD_H1, '--json'], env);
       expect(run.code).toBe(0);

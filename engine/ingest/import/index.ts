@@ -7,6 +7,7 @@ export {
   createImporter,
   checkImportFile,
   sourceNameFor,
+  COLLECT_EVERY_ROWS,
   DEFAULT_IMPORT_BATCH,
   type Importer,
   type ImporterDeps,

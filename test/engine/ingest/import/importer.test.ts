@@ -102,6 +102,16 @@ describe('importer on chDB', () => {
     expect(await repo.countBars('EURUSD', 'H1')).toBe(EURUSD_ROWS);
   });
 
+  it('runs a full garbage collection each time another collectEveryRows rows are inserted', async () => {
+    let collections = 0;
+    const collecting = createImporter({ marketData: repo, sources, logger: silentLogger, collectGarbage: () => (collections += 1), collectEveryRows: 1_000 });
+    const result = await collecting.importFile(EURUSD_H1, { batchSize: 500 });
+    expect(result.inserted).toBe(EURUSD_ROWS);
+    // 3,608 rows inserted 500 at a time cross 1,000, 2,000 and 3,000 once each.
+    expect(collections).toBe(3);
+    expect(await repo.countBars('EURUSD', 'H1')).toBe(EURUSD_ROWS);
+  });
+
   it('imports a UTF-16LE (BOM) copy identically', async () => {
     const utf16 = await writeAt(path.join(files.dir, 'utf16'), 'EURUSD_H1_export_crlf.csv', utf16leWithBom(await readFile(EURUSD_H1, 'utf8')));
     const result = await importer.importFile(utf16, { tzOffsetMinutes: 120 });
