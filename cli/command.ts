@@ -1,5 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { InvalidInputError } from '../core';
+import { InvalidInputError } from '../core/errors';
 
 export type OptionSpec = NonNullable<ParseArgsConfig['options']>;
 

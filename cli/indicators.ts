@@ -2,7 +2,7 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { once } from 'node:events';
-import { InvalidInputError } from '../core';
+import { InvalidInputError } from '../core/errors';
 import { checkImportFile, parseTzOffset, writeIndicatorsCsv, type IndicatorsFileOptions } from '../engine/ingest/import';
 import type { Command } from './command';
 

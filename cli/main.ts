@@ -1,4 +1,6 @@
-import { ConfigError, describeError, isAppError } from '../core';
+// Modules of core, not its index: the index also loads metrics, events and their packages,
+// which every command would then pay for in start-up time and memory (the importer's peak).
+import { ConfigError, describeError, isAppError } from '../core/errors';
 import { helpText, parseCommandArgs, type Command, type CommandContext } from './command';
 import { importCommand } from './import';
 import { indicatorsCommand } from './indicators';

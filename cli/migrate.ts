@@ -1,4 +1,5 @@
-import { createLogger, loadConfig, redactUrl } from '../core';
+import { loadConfig, redactUrl } from '../core/config';
+import { createLogger } from '../core/logger';
 import type { Command } from './command';
 
 export const migrateCommand: Command = {

@@ -1,4 +1,7 @@
-import { ConfigError, ROLE_NAMES, createLogger, loadConfig, type RoleName } from '../core';
+import { loadConfig } from '../core/config';
+import { ConfigError } from '../core/errors';
+import { createLogger } from '../core/logger';
+import { ROLE_NAMES, type RoleName } from '../core/role';
 import type { Command } from './command';
 
 /** Roles finish in-flight work within this budget after SIGINT/SIGTERM, then the process exits. */

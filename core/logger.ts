@@ -1,6 +1,13 @@
+import { createRequire } from 'node:module';
 import pino, { type Logger, type DestinationStream } from 'pino';
-import pretty from 'pino-pretty';
+import type PinoPretty from 'pino-pretty';
 import type { LogLevel } from './config';
+
+/**
+ * pino-pretty is loaded only when a TTY asks for it: JSON logging (servers, CI, the CLI's
+ * stderr) does not carry it and its dependencies in memory.
+ */
+const loadPretty = (): typeof PinoPretty => createRequire(import.meta.url)('pino-pretty') as typeof PinoPretty;
 
 export type { Logger } from 'pino';
 
@@ -38,7 +45,7 @@ export function maskSecrets(line: string, secrets: Iterable<string>): string {
 export function createLogger(options: LoggerOptions): Logger {
   const secrets = options.secrets ?? new Set<string>();
   const usePretty = options.pretty ?? Boolean(process.stdout.isTTY);
-  const destination = options.destination ?? (usePretty ? pretty({ colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' }) : pino.destination({ dest: 1, sync: false }));
+  const destination = options.destination ?? (usePretty ? loadPretty()({ colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' }) : pino.destination({ dest: 1, sync: false }));
   return pino(
     {
       level: options.level,

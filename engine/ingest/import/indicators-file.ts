@@ -1,4 +1,4 @@
-import { InvalidInputError, isAppError } from '../../../core';
+import { InvalidInputError, isAppError } from '../../../core/errors';
 import { indicatorCsvLines, type IndicatorCsvBar } from '../../indicators';
 import { parseFile, type FormatName, type Mt5Timeframe } from '../mt5';
 

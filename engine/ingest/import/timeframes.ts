@@ -1,4 +1,4 @@
-import { InvalidInputError } from '../../../core';
+import { InvalidInputError } from '../../../core/errors';
 import type { Mt5Timeframe } from '../mt5';
 
 /** Every MT5 timeframe name (ENUM_TIMEFRAMES without PERIOD_), shortest first. */

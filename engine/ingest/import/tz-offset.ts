@@ -1,4 +1,4 @@
-import { InvalidInputError } from '../../../core';
+import { InvalidInputError } from '../../../core/errors';
 
 /** Real broker zones lie within UTC−12…UTC+14; anything outside is a unit or sign mistake. */
 const MIN_OFFSET = -12 * 60;

@@ -1,5 +1,5 @@
 import { StringDecoder } from 'node:string_decoder';
-import { InvalidInputError } from '../../../core';
+import { InvalidInputError } from '../../../core/errors';
 import { EXPECTED_FORMATS, SNIFF_BYTES, expectedFormatsText, sniff } from './detect';
 import { EaJsonScanner, eaTickToRecord } from './ea-json';
 import { snippet } from './fields';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { InvalidInputError } from '../../../core';
+import { InvalidInputError } from '../../../core/errors';
 
 /**
  * The MT5 bridge messages (DESIGN.md, "MT5 bridge protocol"): newline-delimited JSON, one
