@@ -22,16 +22,32 @@ export interface Config {
   redisUrl: string | undefined;
   admin: { host: string; port: number; apiKey: string | undefined };
   mt5BridgePort: number;
-  /** Where market data comes from: the seeded sandbox feed, or MT5 terminals over the bridge. */
-  marketFeed: 'sandbox' | 'mt5';
+  /** Where market data comes from: the seeded sandbox feed, MT5 terminals over the bridge, or stored history replayed. */
+  marketFeed: 'sandbox' | 'mt5' | 'replay';
   /** Symbols the engine routes in mt5 mode (the terminals' Market Watch names). */
   mt5Symbols: string[];
   /** Preferred MT5 terminals, best first: a broker server (every account on it) or one account on it. Empty → order of first connection. */
   mt5FeedPriority: Array<{ server: string; account?: string }>;
+  /** MARKET_FEED=replay: what to play and how fast (empty lists otherwise). */
+  replay: ReplayConfig;
   /** 32-byte key for encryption at rest; unset → generated once into DATA_DIR (embedded mode only). */
   masterKey: Buffer | undefined;
   dataDir: string;
   logLevel: LogLevel;
+}
+
+export interface ReplayConfig {
+  /** Symbols whose stored ticks are replayed from ClickHouse. */
+  symbols: string[];
+  /** MT5 tick exports or EA tick captures to replay (the symbol from each file's name). */
+  files: string[];
+  /** ClickHouse range, UTC epoch ms: from inclusive, to exclusive. */
+  fromMs: number | undefined;
+  toMs: number | undefined;
+  /** ×N of market time per wall-clock time, or 'max' (as fast as the engine takes them). */
+  speed: number | 'max';
+  /** The files' broker server time − UTC, in minutes. */
+  tzOffsetMinutes: number;
 }
 
 /** Names whose values must never be echoed back, not even in a validation error. */
@@ -111,6 +127,51 @@ function mt5FeedPriority(raw: string | undefined): Config['mt5FeedPriority'] {
     });
 }
 
+const SYMBOL = /^[A-Za-z0-9._#-]{1,32}$/;
+
+function symbolList(name: string, raw: string | undefined, fallback: string): string[] {
+  const symbols = (optional(raw) ?? fallback).split(',').map((s) => s.trim()).filter(Boolean);
+  const bad = symbols.find((s) => !SYMBOL.test(s));
+  if (bad !== undefined || (fallback !== '' && symbols.length === 0)) {
+    throw new ConfigError(`${name} has ${bad === undefined ? 'no symbol' : `an invalid symbol ${JSON.stringify(bad)}`}: expected a comma list of 1-32 letters, digits or . _ # -`);
+  }
+  return symbols;
+}
+
+/** An ISO-8601 date (UTC midnight) or date-time with a zone; undefined when unset. */
+function utcTime(name: string, raw: string | undefined): number | undefined {
+  const value = optional(raw);
+  if (value === undefined) return undefined;
+  const dateOnly = /^\d{4}-\d{2}-\d{2}$/.test(value);
+  const withZone = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})$/.test(value);
+  const ms = dateOnly || withZone ? Date.parse(dateOnly ? `${value}T00:00:00Z` : value) : Number.NaN;
+  if (!Number.isFinite(ms)) throw new ConfigError(`${name}=${JSON.stringify(value)} is not a time: expected an ISO-8601 date (2024-03-01) or date-time with its zone (2024-03-01T09:30:00Z)`);
+  return ms;
+}
+
+function replayConfig(raw: z.infer<typeof envSchema>, enabled: boolean): ReplayConfig {
+  const symbols = symbolList('REPLAY_SYMBOLS', raw.REPLAY_SYMBOLS, '');
+  const files = (optional(raw.REPLAY_FILES) ?? '').split(',').map((f) => f.trim()).filter(Boolean);
+  const fromMs = utcTime('REPLAY_FROM', raw.REPLAY_FROM);
+  const toMs = utcTime('REPLAY_TO', raw.REPLAY_TO);
+  if (fromMs !== undefined && toMs !== undefined && !(toMs > fromMs)) throw new ConfigError('REPLAY_TO must be later than REPLAY_FROM');
+  const speedText = optional(raw.REPLAY_SPEED) ?? '1';
+  const speed = speedText === 'max' ? 'max' : Number(speedText);
+  if (speed !== 'max' && (!/^\d+(\.\d+)?$/.test(speedText) || !(speed > 0) || speed > 1_000_000)) {
+    throw new ConfigError(`REPLAY_SPEED=${JSON.stringify(speedText)} is not a speed: expected a number > 0 (×N of real time, up to 1000000) or "max"`);
+  }
+  const offsetText = optional(raw.REPLAY_TZ_OFFSET) ?? '0';
+  const offset = /^([+-])(\d{2}):(\d{2})$/.exec(offsetText);
+  const tzOffsetMinutes = offset ? (offset[1] === '-' ? -1 : 1) * (Number(offset[2]) * 60 + Number(offset[3])) : /^-?\d+$/.test(offsetText) ? Number(offsetText) : Number.NaN;
+  if (!Number.isInteger(tzOffsetMinutes) || Math.abs(tzOffsetMinutes) > 14 * 60) {
+    throw new ConfigError(`REPLAY_TZ_OFFSET=${JSON.stringify(offsetText)} is not an offset: expected minutes (120) or ±HH:MM (+02:00), at most 14 hours`);
+  }
+  if (enabled && symbols.length === 0 && files.length === 0) {
+    throw new ConfigError('MARKET_FEED=replay needs something to play: set REPLAY_SYMBOLS (ticks stored in ClickHouse) or REPLAY_FILES (tick files)');
+  }
+  return { symbols, files, fromMs, toMs, speed, tzOffsetMinutes };
+}
+
 const envSchema = z.object({
   TELEGRAM_BOT_TOKEN: z.string().optional(),
   TELEGRAM_API_ROOT: z.string().optional(),
@@ -126,6 +187,12 @@ const envSchema = z.object({
   MARKET_FEED: z.string().optional(),
   MT5_SYMBOLS: z.string().optional(),
   MT5_FEED_PRIORITY: z.string().optional(),
+  REPLAY_SYMBOLS: z.string().optional(),
+  REPLAY_FILES: z.string().optional(),
+  REPLAY_FROM: z.string().optional(),
+  REPLAY_TO: z.string().optional(),
+  REPLAY_SPEED: z.string().optional(),
+  REPLAY_TZ_OFFSET: z.string().optional(),
   ADMIN_API_KEY: z.string().optional(),
   MASTER_KEY: z.string().optional(),
   DATA_DIR: z.string().optional(),
@@ -168,12 +235,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const adminHost = optional(raw.ADMIN_HOST) ?? '127.0.0.1';
 
   const marketFeed = optional(raw.MARKET_FEED) ?? 'sandbox';
-  if (marketFeed !== 'sandbox' && marketFeed !== 'mt5') throw new ConfigError(`MARKET_FEED=${JSON.stringify(marketFeed)} is not allowed: expected "sandbox" or "mt5"`);
-  const mt5Symbols = (optional(raw.MT5_SYMBOLS) ?? 'EURUSD,GBPUSD,USDJPY,XAUUSD,BTCUSD').split(',').map((s) => s.trim()).filter(Boolean);
-  const badSymbol = mt5Symbols.find((s) => !/^[A-Za-z0-9._#-]{1,32}$/.test(s));
-  if (badSymbol !== undefined || mt5Symbols.length === 0) {
-    throw new ConfigError(`MT5_SYMBOLS has ${badSymbol === undefined ? 'no symbol' : `an invalid symbol ${JSON.stringify(badSymbol)}`}: expected a comma list of 1-32 letters, digits or . _ # -`);
+  if (marketFeed !== 'sandbox' && marketFeed !== 'mt5' && marketFeed !== 'replay') {
+    throw new ConfigError(`MARKET_FEED=${JSON.stringify(marketFeed)} is not allowed: expected "sandbox", "mt5" or "replay"`);
   }
+  const mt5Symbols = symbolList('MT5_SYMBOLS', raw.MT5_SYMBOLS, 'EURUSD,GBPUSD,USDJPY,XAUUSD,BTCUSD');
+  const replay = replayConfig(raw, marketFeed === 'replay');
 
   return {
     telegram: { token, apiRoot, mode, webhookUrl, webhookSecret },
@@ -185,6 +251,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     marketFeed,
     mt5Symbols,
     mt5FeedPriority: mt5FeedPriority(raw.MT5_FEED_PRIORITY),
+    replay,
     masterKey: masterKey(raw.MASTER_KEY),
     dataDir: optional(raw.DATA_DIR) ?? './data',
     logLevel: logLevel as LogLevel,

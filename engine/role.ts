@@ -1,8 +1,9 @@
+import { basename } from 'node:path';
 import { STREAMS, type ComponentHealth, type Config, type Logger, type Metrics, type RunningRole } from '../core';
 import { createMarketDataRepository, holdLease, type ClickHouseHandle, type Database, type Lease, type SharedState } from '../db';
 import { createBridgeServer, createBridgeTokens, type BridgeServer } from './ingest/bridge';
 import { SANDBOX_SYMBOLS } from './ingest/sandbox';
-import { SandboxSource, SourceManager, TerminalSources, type TickSource } from './ingest/sources';
+import { ReplaySource, SandboxSource, SourceManager, TerminalSources, type TickSource } from './ingest/sources';
 import type { Bar, Tick } from './market/types';
 import { MarketPipeline, type LastPrice } from './pipeline';
 import { ALWAYS_OPEN, fxCalendar, type MarketCalendar } from './quality';
@@ -10,7 +11,7 @@ import { GapMonitor } from './gap-monitor';
 import { StoreWriter } from './store-writer';
 
 export interface EngineRoleDeps {
-  config: Pick<Config, 'marketFeed' | 'mt5Symbols' | 'mt5BridgePort'> & Partial<Pick<Config, 'mt5FeedPriority'>>;
+  config: Pick<Config, 'marketFeed' | 'mt5Symbols' | 'mt5BridgePort'> & Partial<Pick<Config, 'mt5FeedPriority' | 'replay'>>;
   logger: Logger;
   metrics: Metrics;
   shared: SharedState;
@@ -33,6 +34,11 @@ export interface EngineRole extends RunningRole {
 
 const FLUSH_EVERY_MS = 1_000;
 const SANDBOX_SILENCE_MS = 30_000;
+/**
+ * A replay at 'max' waits for the store writer when this many rows are buffered (its bound is
+ * 500k: past it the oldest ticks would be dropped).
+ */
+const REPLAY_HOLD_ROWS = 100_000;
 const LEASE_MS = 15_000;
 const CRYPTO = /^(BTC|ETH|LTC|XRP|SOL|DOGE|ADA|BNB)/;
 
@@ -121,12 +127,43 @@ export async function startEngineRole(deps: EngineRoleDeps): Promise<EngineRole>
     }
   };
 
+  /** 'max' replays: hold back while the writer has much to write (it flushes once a second). */
+  const drainWriter = async () => {
+    if (writer.status().buffered < REPLAY_HOLD_ROWS) return;
+    await writer.flush();
+    // ClickHouse away: the flush kept the rows; wait instead of filling the buffer past its bound.
+    if (writer.status().buffered >= REPLAY_HOLD_ROWS) await new Promise((resolve) => setTimeout(resolve, 500));
+  };
+
+  /** MARKET_FEED=replay: one source per file and per stored symbol, played at REPLAY_SPEED. */
+  const replaySources = (): ReplaySource[] => {
+    const replay = deps.config.replay;
+    if (!replay) throw new Error('MARKET_FEED=replay without replay settings');
+    const common = { speed: replay.speed, logger, ...(replay.speed === 'max' ? { drain: drainWriter } : {}) };
+    return [
+      ...replay.files.map((file) => ReplaySource.fromFile({ ...common, path: file, tzOffsetMinutes: replay.tzOffsetMinutes, name: `replay:${basename(file)}` })),
+      ...replay.symbols.map((symbol) =>
+        ReplaySource.fromClickHouse({
+          ...common,
+          client: deps.clickhouse.client,
+          symbol,
+          name: `replay:clickhouse:${symbol}`,
+          ...(replay.fromMs === undefined ? {} : { fromMs: replay.fromMs }),
+          ...(replay.toMs === undefined ? {} : { toMs: replay.toMs }),
+        }),
+      ),
+    ];
+  };
+
   async function startFeed() {
     if (manager) return;
     const sources: TickSource[] = [];
     const mt5 = deps.config.marketFeed === 'mt5';
-    // The feed's market clock is the wall clock: ticks are emitted as their time comes.
-    if (!mt5) sources.push(new SandboxSource({ seed: deps.feedSeed ?? Date.now() % 2 ** 31 }));
+    const replay = deps.config.marketFeed === 'replay';
+    // The sandbox's market clock is the wall clock: ticks are emitted as their time comes.
+    if (deps.config.marketFeed === 'sandbox') sources.push(new SandboxSource({ seed: deps.feedSeed ?? Date.now() % 2 ** 31 }));
+    const replays = replay ? replaySources() : [];
+    sources.push(...replays);
     const feeds = new SourceManager({
       sources,
       // mt5: one source per terminal, added as terminals connect; the symbols are routed from
@@ -137,7 +174,9 @@ export async function startEngineRole(deps: EngineRoleDeps): Promise<EngineRole>
       // stopped is, which 30 s still tells.
       ...(mt5 ? {} : { silenceMs: SANDBOX_SILENCE_MS }),
       logger,
-      calendarFor,
+      // A replay's ticks carry their recorded times, so the wall clock says nothing about
+      // whether their market was open: every silence counts (and past its end, a replay is over).
+      calendarFor: replay ? () => ALWAYS_OPEN : calendarFor,
       onStatus: (event) => {
         logger.info({ symbol: event.symbol, source: event.source, status: event.status, reason: event.reason }, 'feed status');
         void publish(STREAMS.feed, event);
@@ -160,6 +199,13 @@ export async function startEngineRole(deps: EngineRoleDeps): Promise<EngineRole>
     }
     manager = feeds;
     await manager.start(handle);
+    for (const source of replays) {
+      void source.finished().then((result) => {
+        if (result.state === 'ended' && result.emitted === 0) {
+          logger.warn({ source: source.name, symbols: source.symbols() }, 'the replay had no ticks to play (nothing stored for this symbol and range: import history first, see `tradepilot import`)');
+        }
+      });
+    }
     flusher = setInterval(() => void writer.flush(), FLUSH_EVERY_MS);
     logger.info({ feed: deps.config.marketFeed, symbols: manager.symbols() }, 'market data feed running');
   }
@@ -206,6 +252,11 @@ export async function startEngineRole(deps: EngineRoleDeps): Promise<EngineRole>
         ...(bridge ? { bridge: { port: bridge.port, sessions: bridge.stats().connections.sessions } } : {}),
       };
       if (store.lastError) return { ...base, status: 'degraded', detail: 'market data writes are failing; buffering' };
+      const replayed = deps.config.marketFeed === 'replay' ? manager?.status().sources : undefined;
+      if (replayed && replayed.length > 0 && replayed.every((source) => source.stats?.state === 'ended')) {
+        // Silent because it has played out, not because a feed broke.
+        return { ...base, status: 'ok', detail: 'replay finished' };
+      }
       if (feeds && feeds.status !== 'ok') return { ...base, status: feeds.status, detail: feeds.detail ?? 'a market data feed is down' };
       return { ...base, status: 'ok' };
     },

@@ -1,9 +1,7 @@
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger, createMetrics, STREAMS, type EventOf } from '../../core';
-import { createMarketDataRepository, createSharedState, openClickHouse, openDatabase, type ClickHouseHandle, type DatabaseHandle, type SharedState } from '../../db';
+import { createMarketDataRepository, type ClickHouseHandle, type DatabaseHandle, type SharedState } from '../../db';
+import { openEngineStores } from '../support/engine-stores';
 import { createTenancy } from '../../tenancy';
 import { createBridgeTokens } from '../../engine/ingest/bridge';
 import { SimulatedEa, tickSeries, until } from './ingest/bridge/support';
@@ -55,26 +53,6 @@ describe('MarketPipeline', () => {
     expect(last.bid).toBe(1.0849);
   });
 });
-
-/** chDB, PGlite and an in-process bus in one fresh directory: what an embedded engine runs on. */
-async function openEngineStores() {
-  const dataDir = await mkdtemp(join(tmpdir(), 'tp-engine-'));
-  const clickhouse = await openClickHouse({ dataDir, logger });
-  await clickhouse.migrate();
-  const database = await openDatabase({ dataDir, logger });
-  await database.migrate();
-  const shared = await createSharedState({ logger });
-  return {
-    clickhouse,
-    database,
-    shared,
-    async close() {
-      await shared.close();
-      await database.close();
-      await clickhouse.close();
-    },
-  };
-}
 
 describe('engine role on chDB', () => {
   let clickhouse: ClickHouseHandle;
