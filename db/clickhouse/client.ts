@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ClickHouseLogLevel, createClient, type ClickHouseClient, type Logger as ClickHouseLogger } from '@clickhouse/client';
 import { createChdbConnection } from 'chdb/connection';
@@ -57,6 +57,14 @@ export async function openClickHouse(options: OpenClickHouseOptions): Promise<Cl
       const connection = createChdbConnection({ path: dir }) as unknown as ChdbClientConnection;
       client = createClient({ connection, log: clientLog });
     } catch (error) {
+      const holder = lockHolder(dir);
+      if (holder) {
+        throw new UnavailableError(
+          'clickhouse_in_use',
+          `cannot open ${where}: another process is using it (PID ${holder.pid}${holder.startedAt ? `, since ${holder.startedAt}` : ''}). Stop that process (a running \`tradepilot start\`?) first, or set CLICKHOUSE_URL to a ClickHouse server, which any number of processes can share`,
+          error,
+        );
+      }
       throw new UnavailableError('clickhouse_open_failed', `cannot open ${where}: ${messageOf(error)}`, error);
     }
   }
@@ -138,6 +146,29 @@ function pinoBridge(log: Logger): new () => ClickHouseLogger {
       log.error(fields(p.module, p.args, p.err), p.message);
     }
   };
+}
+
+/**
+ * The live process holding an embedded ClickHouse directory, from the status file the engine
+ * writes there while it is open (`PID: …`, `Started at: …`; removed on a clean close, and
+ * left behind with a dead PID by a crash, which does not block a new open).
+ */
+function lockHolder(dir: string): { pid: number; startedAt: string | undefined } | undefined {
+  let text: string;
+  try {
+    text = readFileSync(path.join(dir, 'status'), 'utf8');
+  } catch {
+    return undefined;
+  }
+  const pid = Number(/^PID:\s*(\d+)/m.exec(text)?.[1]);
+  if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid) return undefined;
+  try {
+    process.kill(pid, 0);
+  } catch (error) {
+    // EPERM: alive, owned by another user; ESRCH: gone.
+    if ((error as NodeJS.ErrnoException).code !== 'EPERM') return undefined;
+  }
+  return { pid, startedAt: /^Started at:\s*(.+)$/m.exec(text)?.[1]?.trim() };
 }
 
 function messageOf(error: unknown): string {
