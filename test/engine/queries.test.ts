@@ -1,24 +1,18 @@
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger } from '../../core';
-import { createMarketDataRepository, openClickHouse, type ClickHouseHandle, type MarketDataRepository } from '../../db';
+import type { MarketDataRepository } from '../../db';
 import { createMarketQueries } from '../../engine/queries';
 import { SMA, RSI } from '../../engine/indicators';
-
-const logger = createLogger({ level: 'silent', pretty: false });
+import { openTempClickHouse, type TempClickHouse } from '../support/clickhouse';
 
 describe('market queries on chDB', () => {
-  let clickhouse: ClickHouseHandle;
+  let clickhouse: TempClickHouse;
   let repository: MarketDataRepository;
   const t0 = Date.UTC(2026, 0, 5, 0, 0);
   const closes = Array.from({ length: 60 }, (_, i) => 1.1 + Math.sin(i / 5) * 0.01 + i * 0.0001);
 
   beforeAll(async () => {
-    clickhouse = await openClickHouse({ dataDir: await mkdtemp(join(tmpdir(), 'tp-queries-')), logger });
-    await clickhouse.migrate();
-    repository = createMarketDataRepository(clickhouse.client);
+    clickhouse = await openTempClickHouse('queries');
+    repository = clickhouse.repository;
     await repository.insertBars(closes.map((close, i) => ({ symbol: 'EURUSD', timeframe: 'H1', timeMs: t0 + i * 3_600_000, open: close, high: close + 0.001, low: close - 0.001, close, tickVolume: 10, spread: 8 })));
     await repository.insertTicks([{ symbol: 'EURUSD', timeMs: t0 + 5, bid: 1.1, ask: 1.10002, last: 0, volume: 0, flags: 6, source: 'test' }]);
   });

@@ -1,12 +1,10 @@
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger, createMetrics, STREAMS, type EventOf } from '../../core';
-import { createSharedState, openClickHouse, openDatabase, type ClickHouseHandle, type DatabaseHandle, type SharedState } from '../../db';
+import type { ClickHouseHandle, DatabaseHandle, SharedState } from '../../db';
 import { createBridgeTokens } from '../../engine/ingest/bridge';
 import { startEngineRole } from '../../engine/role';
 import { createTenancy } from '../../tenancy';
+import { openEngineStores } from '../support/engine-stores';
 import { SimulatedEa, until } from './ingest/bridge/support';
 
 const logger = createLogger({ level: 'silent', pretty: false });
@@ -21,21 +19,15 @@ describe('engine role fed by two MT5 terminals', () => {
   let clickhouse: ClickHouseHandle;
   let database: DatabaseHandle;
   let shared: SharedState;
+  let closeStores: () => Promise<void>;
   const running: Array<() => unknown> = [];
 
   beforeAll(async () => {
-    const dataDir = await mkdtemp(join(tmpdir(), 'tp-engine-failover-'));
-    clickhouse = await openClickHouse({ dataDir, logger });
-    await clickhouse.migrate();
-    database = await openDatabase({ dataDir, logger });
-    await database.migrate();
-    shared = await createSharedState({ logger });
+    ({ clickhouse, database, shared, close: closeStores } = await openEngineStores());
   });
   afterAll(async () => {
     for (const stop of running.splice(0).reverse()) await stop();
-    await shared?.close();
-    await database?.close();
-    await clickhouse?.close();
+    await closeStores?.();
   });
 
   /** A terminal streaming BTCUSD (open around the clock) every 25 ms, priced from the wall clock so both agree. */

@@ -1,15 +1,11 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger } from '../../../../core/logger';
-import { createMarketDataRepository, openClickHouse, type ClickHouseHandle, type TickRow } from '../../../../db/clickhouse';
+import type { ClickHouseHandle, TickRow } from '../../../../db/clickhouse';
 import { ManualClock, ReplaySource } from '../../../../engine/ingest/sources';
 import type { Tick } from '../../../../engine/market/types';
+import { openTempClickHouse, type TempClickHouse } from '../../../support/clickhouse';
 import { drive } from './support';
 
 // chDB binds one data directory per process; vitest runs each file in its own fork.
-const logger = createLogger({ level: 'silent', pretty: false });
 const T0 = Date.UTC(2024, 4, 31, 22, 0); // the range crosses a month (and partition) boundary
 const N = 25_000;
 
@@ -30,23 +26,21 @@ function byKey(a: TickRow, b: TickRow): number {
 }
 
 describe('ReplaySource from ClickHouse (chDB)', () => {
-  let dataDir: string;
+  let ch: TempClickHouse;
   let handle: ClickHouseHandle;
   const rows = generate();
 
   beforeAll(async () => {
-    dataDir = await mkdtemp(path.join(tmpdir(), 'tp-replay-ch-'));
-    handle = await openClickHouse({ dataDir, logger });
-    await handle.migrate();
-    const repo = createMarketDataRepository(handle.client);
+    ch = await openTempClickHouse('replay-ch');
+    handle = ch.handle;
+    const repo = ch.repository;
     await repo.insertTicks(rows);
     // A re-import of a stretch (not yet merged away) and another symbol in the same range.
     await repo.insertTicks(rows.slice(1000, 3000));
     await repo.insertTicks(rows.slice(0, 2000).map((r) => ({ ...r, symbol: 'GBPUSD', bid: r.bid + 0.2, ask: r.ask + 0.2 })));
   });
   afterAll(async () => {
-    await handle?.close();
-    await rm(dataDir, { recursive: true, force: true });
+    await ch?.close();
   });
 
   it('replays every tick of the range once, in time order, page by page', async () => {
