@@ -106,31 +106,30 @@ const feedPriorityEntry = z
     return colon === -1 ? { server: entry } : { server: entry.slice(0, colon), account: entry.slice(colon + 1) };
   });
 
+/** The non-empty, trimmed entries of a comma list. */
+const commaList = (value: string): string[] => value.split(',').map((s) => s.trim()).filter(Boolean);
+
 function mt5FeedPriority(raw: string | undefined): Config['mt5FeedPriority'] {
   const value = optional(raw);
   if (value === undefined) return [];
   const seen = new Set<string>();
-  return value
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean)
-    .map((entry) => {
-      const parsed = feedPriorityEntry.safeParse(entry);
-      if (!parsed.success) {
-        throw new ConfigError(`MT5_FEED_PRIORITY has an invalid entry ${JSON.stringify(entry)}: expected a comma list of <server> or <server>:<account> (e.g. ICMarketsSC-Live:51234567,Pepperstone-Edge)`);
-      }
-      // Server names are matched case-insensitively (engine/ingest/sources/terminal-sources.ts).
-      const key = `${parsed.data.server.toLowerCase()}:${parsed.data.account ?? ''}`;
-      if (seen.has(key)) throw new ConfigError(`MT5_FEED_PRIORITY lists ${JSON.stringify(entry)} twice`);
-      seen.add(key);
-      return parsed.data;
-    });
+  return commaList(value).map((entry) => {
+    const parsed = feedPriorityEntry.safeParse(entry);
+    if (!parsed.success) {
+      throw new ConfigError(`MT5_FEED_PRIORITY has an invalid entry ${JSON.stringify(entry)}: expected a comma list of <server> or <server>:<account> (e.g. ICMarketsSC-Live:51234567,Pepperstone-Edge)`);
+    }
+    // Server names are matched case-insensitively (engine/ingest/sources/terminal-sources.ts).
+    const key = `${parsed.data.server.toLowerCase()}:${parsed.data.account ?? ''}`;
+    if (seen.has(key)) throw new ConfigError(`MT5_FEED_PRIORITY lists ${JSON.stringify(entry)} twice`);
+    seen.add(key);
+    return parsed.data;
+  });
 }
 
 const SYMBOL = /^[A-Za-z0-9._#-]{1,32}$/;
 
 function symbolList(name: string, raw: string | undefined, fallback: string): string[] {
-  const symbols = (optional(raw) ?? fallback).split(',').map((s) => s.trim()).filter(Boolean);
+  const symbols = commaList(optional(raw) ?? fallback);
   const bad = symbols.find((s) => !SYMBOL.test(s));
   if (bad !== undefined || (fallback !== '' && symbols.length === 0)) {
     throw new ConfigError(`${name} has ${bad === undefined ? 'no symbol' : `an invalid symbol ${JSON.stringify(bad)}`}: expected a comma list of 1-32 letters, digits or . _ # -`);
@@ -151,7 +150,7 @@ function utcTime(name: string, raw: string | undefined): number | undefined {
 
 function replayConfig(raw: z.infer<typeof envSchema>, enabled: boolean): ReplayConfig {
   const symbols = symbolList('REPLAY_SYMBOLS', raw.REPLAY_SYMBOLS, '');
-  const files = (optional(raw.REPLAY_FILES) ?? '').split(',').map((f) => f.trim()).filter(Boolean);
+  const files = commaList(optional(raw.REPLAY_FILES) ?? '');
   const fromMs = utcTime('REPLAY_FROM', raw.REPLAY_FROM);
   const toMs = utcTime('REPLAY_TO', raw.REPLAY_TO);
   if (fromMs !== undefined && toMs !== undefined && !(toMs > fromMs)) throw new ConfigError('REPLAY_TO must be later than REPLAY_FROM');

@@ -71,6 +71,8 @@ export async function startEngineRole(deps: EngineRoleDeps): Promise<EngineRole>
   });
   const tokens = createBridgeTokens(deps.db);
   let manager: SourceManager | undefined;
+  /** MARKET_FEED=replay: the running replays (finished when all have played out). */
+  let replays: ReplaySource[] = [];
   let bridge: BridgeServer | undefined;
   let flusher: NodeJS.Timeout | undefined;
   let lease: Lease | undefined;
@@ -162,7 +164,7 @@ export async function startEngineRole(deps: EngineRoleDeps): Promise<EngineRole>
     const replay = deps.config.marketFeed === 'replay';
     // The sandbox's market clock is the wall clock: ticks are emitted as their time comes.
     if (deps.config.marketFeed === 'sandbox') sources.push(new SandboxSource({ seed: deps.feedSeed ?? Date.now() % 2 ** 31 }));
-    const replays = replay ? replaySources() : [];
+    replays = replay ? replaySources() : [];
     sources.push(...replays);
     const feeds = new SourceManager({
       sources,
@@ -252,8 +254,7 @@ export async function startEngineRole(deps: EngineRoleDeps): Promise<EngineRole>
         ...(bridge ? { bridge: { port: bridge.port, sessions: bridge.stats().connections.sessions } } : {}),
       };
       if (store.lastError) return { ...base, status: 'degraded', detail: 'market data writes are failing; buffering' };
-      const replayed = deps.config.marketFeed === 'replay' ? manager?.status().sources : undefined;
-      if (replayed && replayed.length > 0 && replayed.every((source) => source.stats?.state === 'ended')) {
+      if (manager && replays.length > 0 && replays.every((source) => source.stats().state === 'ended')) {
         // Silent because it has played out, not because a feed broke.
         return { ...base, status: 'ok', detail: 'replay finished' };
       }
