@@ -32,9 +32,9 @@ export const importCommand: Command = {
   help: `Options:
       --symbol S         symbol of the data (default: from the file name or the EA JSON's metadata)
       --format F         auto (default), mt5-bars, mt5-ticks, histdata or ea-json
-      --tz-offset O      broker server time minus UTC: minutes (120) or ±HH:MM (+02:00); write
-                         negative values as --tz-offset=-05:00. Default: the offset stored for
-                         this file by an earlier import, else 0 (times taken as UTC)
+      --tz-offset O      broker server time minus UTC: minutes (120) or ±HH:MM (+02:00), whole
+                         quarter hours; write negative values as --tz-offset=-05:00. Default: the
+                         offset stored for this file by an earlier import, else 0 (times as UTC)
       --timeframe TF     bars only: M1 … MN1 (default: from the file name, else the bars' spacing)
       --batch-size N     rows per insert (default ${DEFAULT_IMPORT_BATCH})
       --json             print a JSON summary: the last stdout line is

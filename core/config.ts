@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ConfigError } from './errors';
+import { TZ_OFFSET_EXPECTED, readTzOffset } from './tz-offset';
 
 /**
  * Every environment variable TradePilot reads, parsed once at start-up.
@@ -160,11 +161,9 @@ function replayConfig(raw: z.infer<typeof envSchema>, enabled: boolean): ReplayC
     throw new ConfigError(`REPLAY_SPEED=${JSON.stringify(speedText)} is not a speed: expected a number > 0 (×N of real time, up to 1000000) or "max"`);
   }
   const offsetText = optional(raw.REPLAY_TZ_OFFSET) ?? '0';
-  const offset = /^([+-])(\d{2}):(\d{2})$/.exec(offsetText);
-  const tzOffsetMinutes = offset ? (offset[1] === '-' ? -1 : 1) * (Number(offset[2]) * 60 + Number(offset[3])) : /^-?\d+$/.test(offsetText) ? Number(offsetText) : Number.NaN;
-  if (!Number.isInteger(tzOffsetMinutes) || Math.abs(tzOffsetMinutes) > 14 * 60) {
-    throw new ConfigError(`REPLAY_TZ_OFFSET=${JSON.stringify(offsetText)} is not an offset: expected minutes (120) or ±HH:MM (+02:00), at most 14 hours`);
-  }
+  const offset = readTzOffset(offsetText);
+  if (!offset.ok) throw new ConfigError(`REPLAY_TZ_OFFSET=${JSON.stringify(offsetText)} ${offset.problem}: ${TZ_OFFSET_EXPECTED}`);
+  const tzOffsetMinutes = offset.minutes;
   if (enabled && symbols.length === 0 && files.length === 0) {
     throw new ConfigError('MARKET_FEED=replay needs something to play: set REPLAY_SYMBOLS (ticks stored in ClickHouse) or REPLAY_FILES (tick files)');
   }

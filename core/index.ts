@@ -1,5 +1,6 @@
 export * from './errors';
 export * from './config';
+export * from './tz-offset';
 export * from './logger';
 export * from './crypto';
 export * from './events';
