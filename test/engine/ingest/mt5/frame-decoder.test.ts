@@ -86,4 +86,36 @@ describe('FrameDecoder', () => {
     expect(feed(decoder, '\n\r\n  \n\0\0', `${TICK}\n`)).toEqual([{ type: 'frame', line: TICK, invalidUtf8: false }]);
     expect(decoder.end()).toEqual([]);
   });
+
+  it('gives the same frames however the stream is cut into chunks (ASCII, UTF-8, invalid bytes, NULs, over-long lines)', () => {
+    const hello = '{"type":"hello","version":1,"account":"51234","server":"Müller-Demo","token":"t"}';
+    const stream = Buffer.concat([
+      Buffer.from(`${TICK}\r\n${HEARTBEAT}\0\n\n${hello}\n${TICK}\0`, 'utf8'),
+      Buffer.from('{"type":"tick","symbol":"E'),
+      Buffer.from([0xfc]),
+      Buffer.from(`"}\n  ${TICK}  \n${'y'.repeat(300)}\n${HEARTBEAT}\n{"type":"heart`),
+    ]);
+    const reference = new FrameDecoder({ maxLineBytes: 200 });
+    const expected = [...reference.push(stream), ...reference.end()];
+    expect(expected.map((d) => (d.type === 'frame' ? (d.invalidUtf8 ? 'invalid' : d.line.slice(0, 20)) : d.reason))).toEqual([
+      TICK.slice(0, 20),
+      HEARTBEAT.slice(0, 20),
+      hello.slice(0, 20),
+      TICK.slice(0, 20),
+      'invalid',
+      TICK.slice(0, 20),
+      'line_too_long',
+      HEARTBEAT.slice(0, 20),
+      'truncated',
+    ]);
+    for (let size = 1; size <= stream.length; size += 1) {
+      const decoder = new FrameDecoder({ maxLineBytes: 200 });
+      const out: DecodedFrame[] = [];
+      // Plain Uint8Array views, not Buffers: what the decoder is given need not be a Buffer.
+      for (let at = 0; at < stream.length; at += size) out.push(...decoder.push(new Uint8Array(stream.subarray(at, at + size))));
+      out.push(...decoder.end());
+      expect(out, `chunks of ${size} bytes`).toEqual(expected);
+      expect(decoder.stats, `chunks of ${size} bytes`).toEqual(reference.stats);
+    }
+  });
 });
