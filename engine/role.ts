@@ -96,14 +96,16 @@ export async function startEngineRole(deps: EngineRoleDeps): Promise<EngineRole>
   const gaps = new GapMonitor({ calendarFor });
 
   // The labelled child counter per (symbol, source), looked up once: resolving labels on every
-  // tick costs more than the rest of the metric work on this hot path.
-  const acceptedCounters = new Map<string, { inc(): void }>();
+  // tick costs more than the rest of the metric work on this hot path. Two levels of Map, so a
+  // tick allocates no key.
+  const acceptedCounters = new Map<string, Map<string, { inc(): void }>>();
   const acceptedCounter = (symbol: string, source: string) => {
-    const key = `${symbol}\u0000${source}`;
-    let counter = acceptedCounters.get(key);
+    let bySource = acceptedCounters.get(symbol);
+    if (!bySource) acceptedCounters.set(symbol, (bySource = new Map()));
+    let counter = bySource.get(source);
     if (!counter) {
       counter = deps.metrics.ticks.labels({ symbol, source, outcome: 'accepted' });
-      acceptedCounters.set(key, counter);
+      bySource.set(source, counter);
     }
     return counter;
   };

@@ -117,7 +117,8 @@ describe('engine role fed by an MT5 terminal', () => {
     await feedSubscription.ready;
 
     const config = { marketFeed: 'mt5' as const, mt5Symbols: ['EURUSD'], mt5BridgePort: 0 };
-    const engine = await startEngineRole({ config, logger, metrics: createMetrics({ defaultMetrics: false }), shared, clickhouse, db: database.db, instanceId: 'test', bridgeHost: '127.0.0.1' });
+    const metrics = createMetrics({ defaultMetrics: false });
+    const engine = await startEngineRole({ config, logger, metrics, shared, clickhouse, db: database.db, instanceId: 'test', bridgeHost: '127.0.0.1' });
     const port = engine.bridge()!.port;
     const start = Date.UTC(2025, 5, 2, 9);
     const series = tickSeries('EURUSD', 500, 11, start);
@@ -127,6 +128,9 @@ describe('engine role fed by an MT5 terminal', () => {
     await ea.stream();
     await until(() => engine.health().ticksAccepted === 501, 10_000, 'all ticks accepted');
     expect(engine.lastPrice('EURUSD')).toMatchObject({ bid: 1.085, ask: 1.08512, digits: 5 });
+    // /metrics counts them by symbol and by the terminal they came from.
+    const accepted = (await metrics.ticks.get()).values.filter((v) => v.labels.outcome === 'accepted');
+    expect(accepted).toEqual([{ labels: { symbol: 'EURUSD', source: expect.stringMatching(/^mt5:/), outcome: 'accepted' }, value: 501 }]);
     // The terminal goes away: past the silence threshold the feed is reported down on the bus.
     await ea.end();
     await until(() => feed.includes('EURUSD:down'), 12_000, 'feed down event');
