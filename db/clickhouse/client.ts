@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, readlinkSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import { ClickHouseLogLevel, createClient, type ClickHouseClient, type Logger as ClickHouseLogger } from '@clickhouse/client';
 import { createChdbConnection } from 'chdb/connection';
@@ -50,6 +50,10 @@ export async function openClickHouse(options: OpenClickHouseOptions): Promise<Cl
     kind = 'chdb';
     const dir = path.join(options.dataDir, 'ch');
     where = `the embedded ClickHouse (chDB) at ${dir}`;
+    // Asked before chDB is, when it can be told for sure: chDB's own refusal comes with a
+    // line of its own on stderr ("Cannot lock file …") ahead of ours.
+    const holder = certainLockHolder(dir);
+    if (holder) throw inUse(where, holder);
     try {
       mkdirSync(dir, { recursive: true });
       // chdb/connection types itself against @clickhouse/client-common 1.23.0 while the client
@@ -58,13 +62,7 @@ export async function openClickHouse(options: OpenClickHouseOptions): Promise<Cl
       client = createClient({ connection, log: clientLog });
     } catch (error) {
       const holder = lockHolder(dir);
-      if (holder) {
-        throw new UnavailableError(
-          'clickhouse_in_use',
-          `cannot open ${where}: another process is using it (PID ${holder.pid}${holder.startedAt ? `, since ${holder.startedAt}` : ''}). Stop that process (a running \`tradepilot start\`?) first, or set CLICKHOUSE_URL to a ClickHouse server, which any number of processes can share`,
-          error,
-        );
-      }
+      if (holder) throw inUse(where, holder, error);
       throw new UnavailableError('clickhouse_open_failed', `cannot open ${where}: ${messageOf(error)}`, error);
     }
   }
@@ -169,6 +167,32 @@ function lockHolder(dir: string): { pid: number; startedAt: string | undefined }
     if ((error as NodeJS.ErrnoException).code !== 'EPERM') return undefined;
   }
   return { pid, startedAt: /^Started at:\s*(.+)$/m.exec(text)?.[1]?.trim() };
+}
+
+/**
+ * `lockHolder`, when that process is seen to have the status file open (chDB keeps it open,
+ * locked, for as long as it runs): a PID from a crashed holder's leftover file that the system
+ * has since given to another program is not. Undefined when it cannot be told (no /proc, or
+ * another user's process): then chDB's lock decides.
+ */
+function certainLockHolder(dir: string): ReturnType<typeof lockHolder> {
+  const holder = lockHolder(dir);
+  if (!holder) return undefined;
+  try {
+    const status = realpathSync(path.join(dir, 'status'));
+    const fds = `/proc/${holder.pid}/fd`;
+    return readdirSync(fds).some((fd) => readlinkSync(path.join(fds, fd)) === status) ? holder : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function inUse(where: string, holder: { pid: number; startedAt: string | undefined }, cause?: unknown): UnavailableError {
+  return new UnavailableError(
+    'clickhouse_in_use',
+    `cannot open ${where}: another process is using it (PID ${holder.pid}${holder.startedAt ? `, since ${holder.startedAt}` : ''}). Stop that process (a running \`tradepilot start\`?) first, or set CLICKHOUSE_URL to a ClickHouse server, which any number of processes can share`,
+    cause,
+  );
 }
 
 function messageOf(error: unknown): string {
