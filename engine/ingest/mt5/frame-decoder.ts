@@ -102,11 +102,9 @@ export class FrameDecoder {
       }
       start += from;
     } else {
-      for (let i = start; i < chunk.length; i += 1) {
-        const byte = chunk[i];
-        if (byte !== NEWLINE && byte !== NUL) continue;
-        this.completeLine(chunk.subarray(start, i), out);
-        start = i + 1;
+      for (let end = nextSeparator(chunk, start); end !== -1; end = nextSeparator(chunk, start)) {
+        this.completeLine(chunk.subarray(start, end), out);
+        start = end + 1;
       }
     }
     if (start < chunk.length) this.keep(chunk.subarray(start), out);
@@ -141,8 +139,7 @@ export class FrameDecoder {
   /** The line `text[from, to)`, all ASCII (so its length in bytes is its length in characters). */
   private completeAsciiLine(text: string, from: number, to: number, out: DecodedFrame[]): void {
     if (to - from > this.maxLineBytes) {
-      this.counts.lineTooLong += 1;
-      out.push({ type: 'reject', reason: 'line_too_long' });
+      this.rejectLongLine(out);
       return;
     }
     // What trim() drops from ASCII text: spaces, tabs, \r, \v, \f.
@@ -160,8 +157,7 @@ export class FrameDecoder {
     }
     if (this.pendingBytes + tail.length > this.maxLineBytes) {
       this.reset();
-      this.counts.lineTooLong += 1;
-      out.push({ type: 'reject', reason: 'line_too_long' });
+      this.rejectLongLine(out);
       return;
     }
     const bytes = this.pieces.length === 0 ? tail : Buffer.concat([...this.pieces, tail], this.pendingBytes + tail.length);
@@ -184,6 +180,10 @@ export class FrameDecoder {
   private startDiscarding(out: DecodedFrame[]): void {
     this.reset();
     this.discarding = true;
+    this.rejectLongLine(out);
+  }
+
+  private rejectLongLine(out: DecodedFrame[]): void {
     this.counts.lineTooLong += 1;
     out.push({ type: 'reject', reason: 'line_too_long' });
   }
