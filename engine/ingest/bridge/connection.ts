@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net';
 import { ConflictError, UnavailableError, type Logger } from '../../../core';
 import type { Tick } from '../../market/types';
-import { FrameDecoder, parseFrame, type DecodedFrame, type ExecutionFrame, type HelloFrame } from '../mt5';
+import { FrameDecoder, parseFrame, type DecodedFrame, type ExecutionFrame, type FrameDecoderRejectReason, type FrameSink, type HelloFrame } from '../mt5';
 import { lineSample } from './bad-frame-log';
 import type { DeliveryLane } from './lane';
 import { SymbolCache, fastTick, tickFromFrame } from './tick-frame';
@@ -83,6 +83,12 @@ export class BridgeConnection {
   private readonly rejects = new Map<string, number>();
   private readonly pending = new Map<string, PendingCommand>();
   private held: DecodedFrame[] = [];
+  /** Frames and decoder rejects seen, to tell whether a chunk completed any. */
+  private framesSeen = 0;
+  private readonly sink: FrameSink = {
+    frame: (line, invalidUtf8) => this.onFrame(line, invalidUtf8, null),
+    reject: (reason) => this.onFrame('', false, reason),
+  };
   private handoverTimer: NodeJS.Timeout | undefined;
   private handoverStartedAt = 0;
   private skewWarned = false;
@@ -113,58 +119,64 @@ export class BridgeConnection {
   // ---- input ----
 
   private onData(chunk: Buffer): void {
-    const frames = this.decoder.push(chunk);
+    const before = this.framesSeen;
+    this.decoder.feed(chunk, this.sink);
     this.handoverTimer?.refresh();
-    if (frames.length === 0) return;
+    if (this.framesSeen === before) return;
     this.lastFrameAt = Date.now();
+    this.pauseIfBehind();
+  }
+
+  /** One frame or decoder reject, as the decoder cuts it out (or as held frames are replayed). */
+  private onFrame(line: string, invalidUtf8: boolean, reason: FrameDecoderRejectReason | null): void {
+    this.framesSeen += 1;
     switch (this.state) {
       case 'open':
-        this.process(frames, 0);
-        break;
+        if (reason !== null) this.reject(reason);
+        else this.processLine(line);
+        return;
       case 'hello':
-        this.awaitHello(frames);
-        break;
+        if (!this.refused) this.helloLine(line, reason);
+        return;
       case 'verifying':
       case 'waiting':
-        for (const frame of frames) this.held.push(frame);
-        break;
+        this.held.push(reason !== null ? { type: 'reject', reason } : { type: 'frame', line, invalidUtf8 });
+        return;
       case 'closed':
-        break;
+        return;
     }
   }
 
-  private awaitHello(frames: DecodedFrame[]): void {
-    for (let i = 0; i < frames.length; i += 1) {
-      const frame = frames[i]!;
-      if (frame.type === 'reject') {
-        this.reject(frame.reason);
-        continue;
-      }
-      this.frames += 1;
-      this.host.totals.frames += 1;
-      const parsed = parseFrame(frame.line);
-      if (!parsed.ok) {
-        this.reject(parsed.reason, frame.line);
-        continue;
-      }
-      if (parsed.frame.type !== 'hello') {
-        this.refuse('unauthorized', 'the first frame must be a hello with a bridge token');
-        return;
-      }
-      if (parsed.frame.version !== 1) {
-        this.refuse('unsupported_version', `protocol version ${parsed.frame.version} is not supported; this engine speaks version 1`);
-        return;
-      }
-      const tz = helloTzOffset(frame.line);
-      if (tz === 'invalid') {
-        this.reject('invalid_field:tz_offset_minutes', frame.line);
-        this.refuse('invalid_hello', `tz_offset_minutes must be whole minutes between ${MIN_TZ_OFFSET} and ${MAX_TZ_OFFSET}`);
-        return;
-      }
-      this.held = frames.slice(i + 1);
-      this.verify(parsed.frame, tz);
+  /** Before the hello: rejects are counted, the first frame must be a valid hello. */
+  private helloLine(line: string, reason: FrameDecoderRejectReason | null): void {
+    if (reason !== null) {
+      this.reject(reason);
       return;
     }
+    this.frames += 1;
+    this.host.totals.frames += 1;
+    const parsed = parseFrame(line);
+    if (!parsed.ok) {
+      this.reject(parsed.reason, line);
+      return;
+    }
+    if (parsed.frame.type !== 'hello') {
+      this.refuse('unauthorized', 'the first frame must be a hello with a bridge token');
+      return;
+    }
+    if (parsed.frame.version !== 1) {
+      this.refuse('unsupported_version', `protocol version ${parsed.frame.version} is not supported; this engine speaks version 1`);
+      return;
+    }
+    const tz = helloTzOffset(line);
+    if (tz === 'invalid') {
+      this.reject('invalid_field:tz_offset_minutes', line);
+      this.refuse('invalid_hello', `tz_offset_minutes must be whole minutes between ${MIN_TZ_OFFSET} and ${MAX_TZ_OFFSET}`);
+      return;
+    }
+    // Frames behind the hello (in this chunk or later ones) are held until the token is checked.
+    this.held = [];
+    this.verify(parsed.frame, tz);
   }
 
   private verify(hello: HelloFrame, tz: number | undefined): void {
@@ -208,49 +220,50 @@ export class BridgeConnection {
   flushHeld(): void {
     const held = this.held;
     this.held = [];
-    if (held.length > 0) this.process(held, 0);
+    for (const frame of held) {
+      if (frame.type === 'reject') this.reject(frame.reason);
+      else this.processLine(frame.line);
+    }
+    this.pauseIfBehind();
   }
 
-  private process(frames: readonly DecodedFrame[], start: number): void {
+  private processLine(line: string): void {
     const lane = this.lane!;
     const session = this.session!;
     const totals = this.host.totals;
-    for (let i = start; i < frames.length; i += 1) {
-      const frame = frames[i]!;
-      if (frame.type === 'reject') {
-        this.reject(frame.reason);
-        continue;
-      }
-      this.frames += 1;
-      totals.frames += 1;
-      let raw: unknown;
-      try {
-        raw = JSON.parse(frame.line);
-      } catch {
-        this.reject('invalid_json', frame.line);
-        continue;
-      }
-      if (typeof raw === 'object' && raw !== null && (raw as { type?: unknown }).type === 'tick') {
-        const tick = fastTick(raw as Record<string, unknown>, this.offsetMs, session.source, this.symbols);
-        if (tick) {
-          this.ticks += 1;
-          totals.ticks += 1;
-          lane.push(tick, session);
-          continue;
-        }
-      }
-      this.slowFrame(frame.line, lane, session);
+    this.frames += 1;
+    totals.frames += 1;
+    let raw: unknown;
+    try {
+      raw = JSON.parse(line);
+    } catch {
+      this.reject('invalid_json', line);
+      return;
     }
-    if (lane.full && !this.paused && this.state !== 'closed') {
-      this.paused = true;
-      this.socket.pause();
-      lane.whenRoom(() => {
-        this.paused = false;
-        // Time spent paused was the engine's delay, not the EA's silence.
-        this.lastFrameAt = Date.now();
-        if (this.state === 'open') this.socket.resume();
-      });
+    if (typeof raw === 'object' && raw !== null && (raw as { type?: unknown }).type === 'tick') {
+      const tick = fastTick(raw as Record<string, unknown>, this.offsetMs, session.source, this.symbols);
+      if (tick) {
+        this.ticks += 1;
+        totals.ticks += 1;
+        lane.push(tick, session);
+        return;
+      }
     }
+    this.slowFrame(line, lane, session);
+  }
+
+  /** The engine has fallen behind this account's ticks: stop reading until its lane has room. */
+  private pauseIfBehind(): void {
+    const lane = this.lane;
+    if (!lane || this.state !== 'open' || this.paused || !lane.full) return;
+    this.paused = true;
+    this.socket.pause();
+    lane.whenRoom(() => {
+      this.paused = false;
+      // Time spent paused was the engine's delay, not the EA's silence.
+      this.lastFrameAt = Date.now();
+      if (this.state === 'open') this.socket.resume();
+    });
   }
 
   /** Everything that is not a well-formed tick: parseFrame gives the verdict and the reason. */

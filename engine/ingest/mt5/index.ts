@@ -17,7 +17,7 @@ export { TICK_FLAG } from './types';
 export { detectFormat, detectEncoding, EXPECTED_FORMATS } from './detect';
 export { parseFile, parseFileBatches, type FileBatchParse, type FileInfo, type FileParse, type ParseFileOptions, type ParseSummary } from './parse-file';
 export { inferFromFileName, timeframeFromSpacing } from './naming';
-export { FrameDecoder, type DecodedFrame, type FrameDecoderOptions, type FrameDecoderRejectReason, type FrameDecoderStats } from './frame-decoder';
+export { FrameDecoder, type DecodedFrame, type FrameSink, type FrameDecoderOptions, type FrameDecoderRejectReason, type FrameDecoderStats } from './frame-decoder';
 export {
   clientOrderId,
   closeCommand,

@@ -118,4 +118,17 @@ describe('FrameDecoder', () => {
       expect(decoder.stats, `chunks of ${size} bytes`).toEqual(reference.stats);
     }
   });
+
+  it('hands each frame to a sink as it cuts it out, before cutting the next', () => {
+    const decoder = new FrameDecoder({ maxLineBytes: 200 });
+    const seen: string[] = [];
+    // The decoder's own count when each call arrives: one more than at the call before.
+    const sink = {
+      frame: (line: string) => seen.push(`${decoder.stats.frames}:${line.slice(9, 13)}`),
+      reject: (reason: string) => seen.push(`${decoder.stats.lineTooLong}:${reason}`),
+    };
+    decoder.feed(Buffer.from(`${TICK}\n${'y'.repeat(300)}\n${HEARTBEAT}\0${TICK.slice(0, 30)}`), sink);
+    decoder.feed(Buffer.from(`${TICK.slice(30)}\r\n`), sink);
+    expect(seen).toEqual(['1:tick', '1:line_too_long', '2:hear', '3:tick']);
+  });
 });
