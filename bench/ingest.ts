@@ -23,6 +23,11 @@
  * validation, ordering and flow control cost (or save) on the whole path; ClickHouse and the
  * pipeline are identical on both sides. Each side runs twice, interleaved (A B B A) so that
  * chDB's background merges hit both alike; the better run of each is reported.
+ *
+ * The server's thread runs at the priority the engine role gives its event loop
+ * (EVENT_LOOP_NICE, -10 unless set; engine/event-loop-priority.ts) when the machine permits
+ * it; both servers run on that thread. When it is refused, stderr says so and the figures are
+ * those of an unraised thread; `EVENT_LOOP_NICE=0` measures without.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -194,6 +199,8 @@ type Modules = {
   writer: typeof import('../engine/store-writer');
   db: typeof import('../db');
   logger: typeof import('../core/logger');
+  config: typeof import('../core/config');
+  priority: typeof import('../engine/event-loop-priority');
 };
 
 interface Environment {
@@ -363,13 +370,22 @@ async function run(context: BenchContext, emit: (result: BenchResult) => void): 
     writer: await import('../engine/store-writer'),
     db: await import('../db'),
     logger: await import('../core/logger'),
+    config: await import('../core/config'),
+    priority: await import('../engine/event-loop-priority'),
   };
   const logger = modules.logger.createLogger({ level: 'error', pretty: false, destination: process.stderr as unknown as import('pino').DestinationStream });
   const dataDir = await mkdtemp(path.join(tmpdir(), 'tp-bench-ingest-'));
   const clients = await Promise.all(Array.from({ length: CLIENTS }, () => startClient()));
   const clickhouse = await modules.db.openClickHouse({ dataDir, logger });
+  let priority: import('../engine/event-loop-priority').EventLoopPriority | undefined;
   try {
     await clickhouse.migrate();
+    // As the engine role does (EVENT_LOOP_NICE, -10 unless set): once the store's threads are up.
+    const nice = modules.config.loadConfig().eventLoopNice;
+    if (nice < 0) {
+      priority = modules.priority.raiseEventLoopPriority(nice);
+      if (!priority.outcome.granted) process.stderr.write(`ingest: ${modules.priority.describePriority(priority.outcome)}\n`);
+    }
     const repository = modules.db.createMarketDataRepository(clickhouse.client);
     const env: Environment = { modules, clients, repository, logger, phase: 0, pipeline: undefined, writer: undefined! };
     env.writer = new modules.writer.StoreWriter({ repository, logger, changedBars: () => env.pipeline?.takeChangedBars() ?? [] });
@@ -404,6 +420,7 @@ async function run(context: BenchContext, emit: (result: BenchResult) => void): 
     throughput('ticks_per_s_without_store', await interleaved('pipeline', BURST_TICKS_PER_CLIENT));
     throughput('ticks_per_s_server_only', await interleaved('none', 2 * BURST_TICKS_PER_CLIENT));
   } finally {
+    priority?.stop();
     for (const client of clients) if (client.child.connected) client.child.send({ cmd: 'exit' });
     await clickhouse.close();
     await rm(dataDir, { recursive: true, force: true });

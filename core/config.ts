@@ -31,6 +31,8 @@ export interface Config {
   mt5FeedPriority: Array<{ server: string; account?: string }>;
   /** MARKET_FEED=replay: what to play and how fast (empty lists otherwise). */
   replay: ReplayConfig;
+  /** Nice value the engine asks for its event-loop thread (-20…0; 0 = leave it alone). */
+  eventLoopNice: number;
   /** 32-byte key for encryption at rest; unset → generated once into DATA_DIR (embedded mode only). */
   masterKey: Buffer | undefined;
   dataDir: string;
@@ -149,6 +151,20 @@ function utcTime(name: string, raw: string | undefined): number | undefined {
   return ms;
 }
 
+/** What the engine asks for its event-loop thread when EVENT_LOOP_NICE is unset (engine/event-loop-priority.ts). */
+export const DEFAULT_EVENT_LOOP_NICE = -10;
+
+/** EVENT_LOOP_NICE: a nice value from -20 (highest priority) to 0 (leave the priority alone). */
+function eventLoopNice(raw: string | undefined): number {
+  const text = optional(raw);
+  if (text === undefined) return DEFAULT_EVENT_LOOP_NICE;
+  const nice = Number(text);
+  if (!/^-?\d+$/.test(text) || nice < -20 || nice > 0) {
+    throw new ConfigError(`EVENT_LOOP_NICE=${JSON.stringify(text)} is not allowed: expected a whole number from -20 (highest priority) to 0 (leave the priority alone)`);
+  }
+  return nice === 0 ? 0 : nice;
+}
+
 function replayConfig(raw: z.infer<typeof envSchema>, enabled: boolean): ReplayConfig {
   const symbols = symbolList('REPLAY_SYMBOLS', raw.REPLAY_SYMBOLS, '');
   const files = commaList(optional(raw.REPLAY_FILES) ?? '');
@@ -191,6 +207,7 @@ const envSchema = z.object({
   REPLAY_TO: z.string().optional(),
   REPLAY_SPEED: z.string().optional(),
   REPLAY_TZ_OFFSET: z.string().optional(),
+  EVENT_LOOP_NICE: z.string().optional(),
   ADMIN_API_KEY: z.string().optional(),
   MASTER_KEY: z.string().optional(),
   DATA_DIR: z.string().optional(),
@@ -250,6 +267,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     mt5Symbols,
     mt5FeedPriority: mt5FeedPriority(raw.MT5_FEED_PRIORITY),
     replay,
+    eventLoopNice: eventLoopNice(raw.EVENT_LOOP_NICE),
     masterKey: masterKey(raw.MASTER_KEY),
     dataDir: optional(raw.DATA_DIR) ?? './data',
     logLevel: logLevel as LogLevel,

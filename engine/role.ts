@@ -7,11 +7,12 @@ import { ReplaySource, SandboxSource, SourceManager, TerminalSources, type TickS
 import type { Bar, Tick } from './market/types';
 import { MarketPipeline, type LastPrice } from './pipeline';
 import { ALWAYS_OPEN, fxCalendar, type MarketCalendar } from './quality';
+import { describePriority, raiseEventLoopPriority, type EventLoopPriority } from './event-loop-priority';
 import { GapMonitor } from './gap-monitor';
 import { StoreWriter } from './store-writer';
 
 export interface EngineRoleDeps {
-  config: Pick<Config, 'marketFeed' | 'mt5Symbols' | 'mt5BridgePort'> & Partial<Pick<Config, 'mt5FeedPriority' | 'replay'>>;
+  config: Pick<Config, 'marketFeed' | 'mt5Symbols' | 'mt5BridgePort'> & Partial<Pick<Config, 'mt5FeedPriority' | 'replay' | 'eventLoopNice'>>;
   logger: Logger;
   metrics: Metrics;
   shared: SharedState;
@@ -75,6 +76,7 @@ export async function startEngineRole(deps: EngineRoleDeps): Promise<EngineRole>
   let replays: ReplaySource[] = [];
   let bridge: BridgeServer | undefined;
   let flusher: NodeJS.Timeout | undefined;
+  let priority: EventLoopPriority | undefined;
   let lease: Lease | undefined;
   let ticksAccepted = 0;
   let publishFailures = 0;
@@ -211,12 +213,20 @@ export async function startEngineRole(deps: EngineRoleDeps): Promise<EngineRole>
       });
     }
     flusher = setInterval(() => void writer.flush(), FLUSH_EVERY_MS);
+    // Raised once the stores and their threads are up, so that only the event loop runs ahead.
+    const nice = deps.config.eventLoopNice ?? 0;
+    if (nice < 0) {
+      priority = raiseEventLoopPriority(nice, logger);
+      if (!priority.outcome.granted) logger.info({ nice, reason: priority.outcome.reason }, `${describePriority(priority.outcome)}; set EVENT_LOOP_NICE=0 to stop asking`);
+    }
     logger.info({ feed: deps.config.marketFeed, symbols: manager.symbols() }, 'market data feed running');
   }
 
   async function stopFeed() {
     clearInterval(flusher);
     flusher = undefined;
+    priority?.stop();
+    priority = undefined;
     const running = manager;
     manager = undefined;
     await running?.stop();

@@ -62,6 +62,15 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ MT5_SYMBOLS: 'EURUSD,EUR USD' })).toThrowError(/MT5_SYMBOLS has an invalid symbol "EUR USD"/);
   });
 
+  it('reads EVENT_LOOP_NICE: -10 by default, 0 to leave the priority alone, nothing outside -20…0', () => {
+    expect(loadConfig({}).eventLoopNice).toBe(-10);
+    expect(loadConfig({ EVENT_LOOP_NICE: '-20' }).eventLoopNice).toBe(-20);
+    expect(Object.is(loadConfig({ EVENT_LOOP_NICE: '-0' }).eventLoopNice, 0)).toBe(true);
+    for (const bad of ['5', '-21', '-2.5', 'high']) {
+      expect(() => loadConfig({ EVENT_LOOP_NICE: bad })).toThrowError(`EVENT_LOOP_NICE="${bad}" is not allowed: expected a whole number from -20 (highest priority) to 0 (leave the priority alone)`);
+    }
+  });
+
   it('rejects an unknown LOG_LEVEL and lists the allowed ones', () => {
     expect(() => loadConfig({ LOG_LEVEL: 'loud' })).toThrowError(/LOG_LEVEL="loud".*info/);
   });

@@ -1,7 +1,9 @@
+import os from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger, createMetrics, STREAMS, type EventOf } from '../../core';
 import { createMarketDataRepository, type ClickHouseHandle, type DatabaseHandle, type SharedState } from '../../db';
 import { openEngineStores } from '../support/engine-stores';
+import { mayRaiseNice } from '../support/priority';
 import { createTenancy } from '../../tenancy';
 import { createBridgeTokens } from '../../engine/ingest/bridge';
 import { SimulatedEa, tickSeries, until } from './ingest/bridge/support';
@@ -71,8 +73,11 @@ describe('engine role on chDB', () => {
       if (message.event.type === 'bar.closed') bars.push(message.event);
     });
     await subscription.ready;
-    const config = { marketFeed: 'sandbox' as const, mt5Symbols: [], mt5BridgePort: 0 };
+    const config = { marketFeed: 'sandbox' as const, mt5Symbols: [], mt5BridgePort: 0, eventLoopNice: -3 };
+    const base = os.getPriority(0);
     const engine = await startEngineRole({ config, logger, metrics: createMetrics({ defaultMetrics: false }), shared, clickhouse, db: database.db, instanceId: 'test', feedSeed: 42 });
+    // The event-loop thread runs ahead of the rest while the feed runs (where the OS lets it).
+    expect(os.getPriority(0)).toBe(mayRaiseNice() ? -3 : base);
     // BTCUSD trades around the clock, so ticks flow whatever the day of the week.
     const deadline = Date.now() + 15_000;
     while (!engine.lastPrice('BTCUSD') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
@@ -81,6 +86,7 @@ describe('engine role on chDB', () => {
     expect(health.status).toBe('ok');
     expect(health.ticksAccepted).toBeGreaterThan(0);
     await engine.stop();
+    expect(os.getPriority(0)).toBe(base);
     await subscription.stop();
 
     const repository = createMarketDataRepository(clickhouse.client);
