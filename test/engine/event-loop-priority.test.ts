@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -24,16 +24,13 @@ async function startThread(): Promise<{ tid: number; stop(): Promise<number> }> 
   return { tid, stop: () => worker.terminate() };
 }
 
-function otherThreadNices(): Map<number, number> {
+/** The nice value of every thread of this process but the main one (threadNice, the module's own reader). */
+async function otherThreadNices(): Promise<Map<number, number>> {
   const nices = new Map<number, number>();
   for (const tid of readdirSync('/proc/self/task').map(Number)) {
     if (tid === process.pid) continue;
-    try {
-      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'latin1');
-      nices.set(tid, Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]));
-    } catch {
-      // ended meanwhile
-    }
+    const nice = await threadNice(tid);
+    if (nice !== null) nices.set(tid, nice);
   }
   return nices;
 }
@@ -54,12 +51,12 @@ describe('raiseEventLoopPriority', () => {
       expect(os.getPriority(0)).toBe(base);
       return;
     }
-    const before = otherThreadNices();
+    const before = await otherThreadNices();
     priority = raiseEventLoopPriority(-5);
     expect(priority.outcome).toEqual({ granted: true, nice: -5, base });
     expect(os.getPriority(0)).toBe(-5);
     // The threads that were already there keep their priority.
-    for (const [tid, nice] of otherThreadNices()) if (before.has(tid)) expect(nice).toBe(before.get(tid));
+    for (const [tid, nice] of await otherThreadNices()) if (before.has(tid)) expect(nice).toBe(before.get(tid));
 
     // A thread started now inherits the raised priority until the sweep finds it.
     const thread = await startThread();
