@@ -82,6 +82,13 @@ export interface MarketDataRepository {
   /** A bulk insert into ticks (see BulkInsert). */
   bulkInsertTicks(): BulkInsert<TickValues, { symbol: string; source: string }>;
   /**
+   * Merges the stored bars of the calendar month (UTC) holding `timeMs` — one partition of the
+   * bars table — into one data part, now rather than when the background merges get to it. A
+   * bulk load calls it for each month it has finished writing: each insert made a part, and
+   * every part held costs engine memory until it is merged away.
+   */
+  compactBarMonth(timeMs: number): Promise<void>;
+  /**
    * Sends ticks encoded by a TickTextBody (the live writer's: every symbol interleaved, each
    * row with its own symbol and source); the buffer is not touched once this settles.
    */
@@ -240,6 +247,18 @@ export function createMarketDataRepository(client: ClickHouseClient, options: Ma
           out.number(nextVersion());
         },
       });
+    },
+
+    async compactBarMonth(timeMs) {
+      checkTimeMs(timeMs);
+      const month = new Date(timeMs);
+      // The partition ID of toYYYYMM(time): digits only, so it is safe in the statement.
+      const id = String(month.getUTCFullYear() * 100 + month.getUTCMonth() + 1);
+      // FINAL: waits for a background merge already busy with some of the month's parts (without
+      // it, the statement does nothing then); a month already merged into one part is skipped.
+      await guard('compact bars', () =>
+        client.command({ query: `OPTIMIZE TABLE bars PARTITION ID '${id}' FINAL`, clickhouse_settings: { optimize_skip_merged_partitions: 1 } }),
+      );
     },
 
     insertTickText(body) {

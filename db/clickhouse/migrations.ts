@@ -117,6 +117,26 @@ export const CLICKHOUSE_MIGRATIONS: readonly ClickHouseMigration[] = [
     ],
     reattachEmbedded: ['ticks', 'bars'],
   },
+  {
+    // Smaller write buffers for tick parts. Every column a part writer writes has a buffer of
+    // uncompressed data and one of compressed data, each max_compress_block_size (1 MiB by
+    // default); a merge writes all eight columns of the ticks table at once, next to the
+    // inserts, and on chDB that memory is the importing process's.
+    // - max_compress_block_size 64 KiB (= min_compress_block_size): blocks of at most 64 KiB
+    //   are compressed, so each buffer is at most that.
+    // - Parts stay compact (one file, a column after the other in each granule) up to 1 GiB
+    //   uncompressed rather than 10 MiB: a compact part is written and read through one file
+    //   buffer instead of one per column. Past 1 GiB (≈ 25M ticks) parts become wide as before.
+    // Measured with `tradepilot import` on chDB, 10M-tick file (five weeks): peak RSS 307–311
+    // → 301–302 MB (3 runs each); the same 68.6 MiB on disk; the last tick and a day's range
+    // read as fast, a scan of one column over all 10M ticks ≈ 20 % slower (16 → 19 ms).
+    // Bars are not changed: their months are small, written compact already, and the same
+    // setting on them measured no difference.
+    version: 4,
+    name: 'lean_tick_parts',
+    statements: ['ALTER TABLE ticks MODIFY SETTING max_compress_block_size = 65536, min_bytes_for_wide_part = 1073741824'],
+    reattachEmbedded: ['ticks'],
+  },
 ];
 
 export const SCHEMA_MIGRATIONS_DDL = `CREATE TABLE IF NOT EXISTS schema_migrations (

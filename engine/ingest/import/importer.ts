@@ -214,6 +214,12 @@ export function createImporter(deps: ImporterDeps): Importer {
     let minGapMs: number | null = null;
     let pending: Promise<void> | null = null;
     let insertError: unknown = null;
+    // Bars: the calendar month (UTC) being read, and the months left since the last flush,
+    // which that flush compacts once its rows are in (see compactBarMonth).
+    let monthStartMs = Number.NaN;
+    let monthEndMs = Number.NaN;
+    let monthsLeft: number[] = [];
+    let compacting = true;
 
     const progress = () =>
       options.onProgress?.({
@@ -265,8 +271,10 @@ export function createImporter(deps: ImporterDeps): Importer {
       // Starts the insert at once (the batch's rows leave the encoder now); it runs while the
       // next batch is parsed and its failure surfaces at the next flush.
       const write = bars ? bars.flush({ symbol, timeframe: target.timeframe ?? '' }) : ticks!.flush({ symbol, source });
+      const finished = monthsLeft;
+      monthsLeft = [];
       pending = write.then(
-        () => {
+        async () => {
           const before = inserted;
           inserted += rowCount;
           log.debug({ rows: rowCount, inserted }, 'batch inserted');
@@ -274,11 +282,39 @@ export function createImporter(deps: ImporterDeps): Importer {
             deps.collectGarbage();
             log.debug({ inserted }, 'full garbage collection');
           }
+          // Before the next insert starts, so that this merge and the inserts take turns.
+          for (const month of finished) await compactMonth(month);
         },
         (error: unknown) => {
           insertError = error;
         },
       );
+    };
+
+    /**
+     * Merges a month of bars the file has moved past into one part. Without it each month kept
+     * its batches' parts until a background merge (ten seconds after its last insert; see
+     * migration 3): on a 10M-row M1 file, about fifty months of several parts each, and a
+     * peak ≈ 7 MB higher. An optimisation only: a failure is logged and compaction stops for
+     * this file (the background merges still run).
+     */
+    const compactMonth = async (startMs: number) => {
+      if (!compacting) return;
+      try {
+        await deps.marketData.compactBarMonth(startMs);
+      } catch (error) {
+        compacting = false;
+        log.warn({ err: error, month: new Date(startMs).toISOString().slice(0, 7) }, 'import: could not merge a finished month of bars; leaving it to the background merges');
+      }
+    };
+
+    /** Notes the month of a bar; a month left behind is compacted after the next flush. */
+    const noteMonth = (timeMs: number) => {
+      if (timeMs >= monthStartMs && timeMs < monthEndMs) return;
+      if (!Number.isNaN(monthStartMs)) monthsLeft.push(monthStartMs);
+      const at = new Date(timeMs);
+      monthStartMs = Date.UTC(at.getUTCFullYear(), at.getUTCMonth(), 1);
+      monthEndMs = Date.UTC(at.getUTCFullYear(), at.getUTCMonth() + 1, 1);
     };
 
     /** Counts a parsed record and encodes it into its batch; true when the batch is full. */
@@ -296,6 +332,7 @@ export function createImporter(deps: ImporterDeps): Importer {
           if (gap > 0 && (minGapMs === null || gap < minGapMs)) minGapMs = gap;
         }
         previousBarMs = record.timeMs;
+        noteMonth(record.timeMs);
         bars ??= deps.marketData.bulkInsertBars();
         bars.add({ timeMs: record.timeMs, open: record.open, high: record.high, low: record.low, close: record.close, tickVolume: record.tickVolume, spread: record.spreadPoints });
       } else {

@@ -80,6 +80,41 @@ describe('ClickHouse parts stay bounded (chDB)', () => {
     expect(await ch.repository.countBars('EURUSD', 'M1')).toBe(MONTHS.length * INSERTS_PER_MONTH * ROWS_PER_INSERT);
   }, SETTLE_MS + 15_000);
 
+  it('compactBarMonth merges that month into one part at once; a bad time is refused', async () => {
+    const month = Date.UTC(2022, 4, 1);
+    for (let insert = 0; insert < INSERTS_PER_MONTH; insert++) {
+      const rows: BarRow[] = [];
+      for (let i = 0; i < ROWS_PER_INSERT; i++) {
+        rows.push({ symbol: 'USDJPY', timeframe: 'M1', timeMs: month + (insert * ROWS_PER_INSERT + i) * 60_000, open: 150, high: 150.1, low: 149.9, close: 150, tickVolume: 1, spread: 2 });
+      }
+      await ch.repository.insertBars(rows);
+    }
+    await ch.repository.compactBarMonth(month + 17 * 86_400_000);
+    expect((await partCounts(ch, 'bars')).find((c) => c.partition === '202205')?.active).toBe(1);
+    expect(await ch.repository.countBars('USDJPY', 'M1')).toBe(INSERTS_PER_MONTH * ROWS_PER_INSERT);
+    await expect(ch.repository.compactBarMonth(Number.NaN)).rejects.toThrow(/time must be whole epoch milliseconds/);
+  });
+
+  it('writes tick parts compact up to 1 GiB (migration 4): one file per part, not one per column', async () => {
+    // 450k ticks are ≈ 13.5 MB uncompressed: past ClickHouse's default 10 MiB such a part is wide.
+    const start = Date.UTC(2022, 6, 4);
+    const rows: TickRow[] = [];
+    for (let i = 0; i < 450_000; i++) {
+      const bid = 1.02 + (i % 1000) / 1e5;
+      rows.push({ symbol: 'EURCHF', timeMs: start + i * 50, bid, ask: bid + 0.0001, last: 0, volume: 0, flags: 6, source: 'test' });
+    }
+    await ch.repository.insertTicks(rows, { batchSize: rows.length });
+    const result = await ch.handle.client.query({
+      query: `SELECT part_type, rows, data_uncompressed_bytes AS bytes FROM system.parts
+              WHERE database = currentDatabase() AND table = 'ticks' AND active AND partition = '202207'`,
+      format: 'JSONEachRow',
+    });
+    const parts = await result.json<{ part_type: string; rows: number | string; bytes: number | string }>();
+    expect(parts.map((p) => Number(p.rows)).reduce((a, b) => a + b, 0)).toBe(rows.length);
+    expect(Math.max(...parts.map((p) => Number(p.bytes)))).toBeGreaterThan(10 * 1024 * 1024);
+    expect(parts.map((p) => p.part_type)).toEqual(parts.map(() => 'Compact'));
+  }, 30_000);
+
   it('keeps dropping replaced tick parts while inserts never stop', async () => {
     // A long import: one insert after another, so a merge is always waiting. ClickHouse's own
     // cleanup runs only in a round where no merge is, and never did here: every part a merge
