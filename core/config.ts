@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import { ConfigError } from './errors';
 import { TZ_OFFSET_EXPECTED, readTzOffset } from './tz-offset';
 
@@ -101,13 +100,7 @@ function masterKey(raw: string | undefined): Buffer | undefined {
  * One MT5_FEED_PRIORITY entry, `<server>` or `<server>:<account>` as the terminal's hello
  * sends them (server ≤ 128 characters, account ≤ 64, like the bridge's hello schema).
  */
-const feedPriorityEntry = z
-  .string()
-  .regex(/^[^:,\s](?:[^:,]{0,126}[^:,\s])?(?::[^:,\s]{1,64})?$/)
-  .transform((entry) => {
-    const colon = entry.indexOf(':');
-    return colon === -1 ? { server: entry } : { server: entry.slice(0, colon), account: entry.slice(colon + 1) };
-  });
+const FEED_PRIORITY_ENTRY = /^[^:,\s](?:[^:,]{0,126}[^:,\s])?(?::[^:,\s]{1,64})?$/;
 
 /** The non-empty, trimmed entries of a comma list. */
 const commaList = (value: string): string[] => value.split(',').map((s) => s.trim()).filter(Boolean);
@@ -117,15 +110,16 @@ function mt5FeedPriority(raw: string | undefined): Config['mt5FeedPriority'] {
   if (value === undefined) return [];
   const seen = new Set<string>();
   return commaList(value).map((entry) => {
-    const parsed = feedPriorityEntry.safeParse(entry);
-    if (!parsed.success) {
+    if (!FEED_PRIORITY_ENTRY.test(entry)) {
       throw new ConfigError(`MT5_FEED_PRIORITY has an invalid entry ${JSON.stringify(entry)}: expected a comma list of <server> or <server>:<account> (e.g. ICMarketsSC-Live:51234567,Pepperstone-Edge)`);
     }
+    const colon = entry.indexOf(':');
+    const parsed = colon === -1 ? { server: entry } : { server: entry.slice(0, colon), account: entry.slice(colon + 1) };
     // Server names are matched case-insensitively (engine/ingest/sources/terminal-sources.ts).
-    const key = `${parsed.data.server.toLowerCase()}:${parsed.data.account ?? ''}`;
+    const key = `${parsed.server.toLowerCase()}:${parsed.account ?? ''}`;
     if (seen.has(key)) throw new ConfigError(`MT5_FEED_PRIORITY lists ${JSON.stringify(entry)} twice`);
     seen.add(key);
-    return parsed.data;
+    return parsed;
   });
 }
 
@@ -165,7 +159,7 @@ function eventLoopNice(raw: string | undefined): number {
   return nice === 0 ? 0 : nice;
 }
 
-function replayConfig(raw: z.infer<typeof envSchema>, enabled: boolean): ReplayConfig {
+function replayConfig(raw: RawEnv, enabled: boolean): ReplayConfig {
   const symbols = symbolList('REPLAY_SYMBOLS', raw.REPLAY_SYMBOLS, '');
   const files = commaList(optional(raw.REPLAY_FILES) ?? '');
   const fromMs = utcTime('REPLAY_FROM', raw.REPLAY_FROM);
@@ -186,40 +180,28 @@ function replayConfig(raw: z.infer<typeof envSchema>, enabled: boolean): ReplayC
   return { symbols, files, fromMs, toMs, speed, tzOffsetMinutes };
 }
 
-const envSchema = z.object({
-  TELEGRAM_BOT_TOKEN: z.string().optional(),
-  TELEGRAM_API_ROOT: z.string().optional(),
-  BOT_MODE: z.string().optional(),
-  WEBHOOK_URL: z.string().optional(),
-  WEBHOOK_SECRET: z.string().optional(),
-  DATABASE_URL: z.string().optional(),
-  CLICKHOUSE_URL: z.string().optional(),
-  REDIS_URL: z.string().optional(),
-  ADMIN_HOST: z.string().optional(),
-  ADMIN_PORT: z.string().optional(),
-  MT5_BRIDGE_PORT: z.string().optional(),
-  MARKET_FEED: z.string().optional(),
-  MT5_SYMBOLS: z.string().optional(),
-  MT5_FEED_PRIORITY: z.string().optional(),
-  REPLAY_SYMBOLS: z.string().optional(),
-  REPLAY_FILES: z.string().optional(),
-  REPLAY_FROM: z.string().optional(),
-  REPLAY_TO: z.string().optional(),
-  REPLAY_SPEED: z.string().optional(),
-  REPLAY_TZ_OFFSET: z.string().optional(),
-  EVENT_LOOP_NICE: z.string().optional(),
-  ADMIN_API_KEY: z.string().optional(),
-  MASTER_KEY: z.string().optional(),
-  DATA_DIR: z.string().optional(),
-  LOG_LEVEL: z.string().optional(),
-});
+/** The variables loadConfig reads; the rest of the environment is never looked at. */
+const ENV_VARS = [
+  'TELEGRAM_BOT_TOKEN', 'TELEGRAM_API_ROOT', 'BOT_MODE', 'WEBHOOK_URL', 'WEBHOOK_SECRET',
+  'DATABASE_URL', 'CLICKHOUSE_URL', 'REDIS_URL', 'ADMIN_HOST', 'ADMIN_PORT', 'MT5_BRIDGE_PORT',
+  'MARKET_FEED', 'MT5_SYMBOLS', 'MT5_FEED_PRIORITY', 'REPLAY_SYMBOLS', 'REPLAY_FILES',
+  'REPLAY_FROM', 'REPLAY_TO', 'REPLAY_SPEED', 'REPLAY_TZ_OFFSET', 'EVENT_LOOP_NICE',
+  'ADMIN_API_KEY', 'MASTER_KEY', 'DATA_DIR', 'LOG_LEVEL',
+] as const;
+type RawEnv = Record<(typeof ENV_VARS)[number], string | undefined>;
+
+function readEnv(env: Record<string, string | undefined>): RawEnv {
+  const raw = {} as RawEnv;
+  for (const name of ENV_VARS) raw[name] = env[name];
+  return raw;
+}
 
 /**
  * Parse and validate the environment. Throws ConfigError with one line naming the
  * variable and what is wrong; secret values are never included in that line.
  */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
-  const raw = envSchema.parse(env);
+  const raw = readEnv(env);
 
   const token = optional(raw.TELEGRAM_BOT_TOKEN);
   if (token !== undefined && !tokenPattern.test(token)) {

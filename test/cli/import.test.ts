@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { importCommand } from '../../cli/import';
 import { renderProgress } from '../../cli/progress';
@@ -8,6 +9,7 @@ import {
   BTCUSD_TICKS,
   EURUSD_H1,
   EURUSD_ROWS,
+  REPO,
   captureContext,
   runCli,
   tempDir,
@@ -72,6 +74,20 @@ describe('tradepilot import', () => {
         return { count: bars.length, first: bars[0]?.timeMs, last: bars.at(-1)?.timeMs };
       });
       expect(stored).toEqual({ count: EURUSD_ROWS, first: Date.parse('2025-06-22T22:00:00Z'), last: Date.parse('2026-01-21T08:00:00Z') });
+    });
+
+    it('loads only the packages an import needs: none of the platform\'s, and not zod', async () => {
+      // Each package loaded stays in the process's memory, which is the import's peak.
+      const log = path.join(files.dir, 'packages.log');
+      const preload = pathToFileURL(path.join(REPO, 'test/support/package-log.mjs')).href;
+      const run = await runCli(['import', EURUSD_H1, '--json'], { ...env, NODE_OPTIONS: `--import ${preload}`, TP_PACKAGE_LOG: log });
+      expect(run.code, run.stderr).toBe(0);
+      const packages = new Set((await readFile(log, 'utf8')).trim().split('\n'));
+      expect(packages).toContain('chdb/connection');
+      expect(packages).toContain('pino');
+      for (const heavy of ['zod', 'fastify', 'grammy', 'prom-client', 'pg', 'ioredis', '@electric-sql/pglite', 'drizzle-orm', 'onnxruntime-node']) {
+        expect(packages, `${heavy} was loaded`).not.toContain(heavy);
+      }
     });
 
     it('runs with V8\'s gc exposed, so a long import collects its garbage as it goes', async () => {

@@ -4,7 +4,11 @@ import path from 'node:path';
 import { InvalidInputError, NotFoundError, isAppError } from '../../../core/errors';
 import type { Logger } from '../../../core/logger';
 import type { MarketDataRepository } from '../../../db';
-import { parseFileBatches, timeframeFromSpacing, type FormatName, type Mt5Timeframe, type ParsedRecord, type ParseSummary } from '../mt5';
+// Modules of mt5, not its index: the index also loads the bridge protocol's schemas and zod
+// (≈ 10 MiB of RSS), which `tradepilot import` would carry into its peak for nothing.
+import { timeframeFromSpacing } from '../mt5/naming';
+import { parseFileBatches, type ParseSummary } from '../mt5/parse-file';
+import type { FormatName, Mt5Timeframe, ParsedRecord } from '../mt5/types';
 import type { SourceRegistry } from './sources';
 import { formatTzOffset } from './tz-offset';
 

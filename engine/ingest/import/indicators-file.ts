@@ -1,6 +1,7 @@
 import { InvalidInputError, isAppError } from '../../../core/errors';
 import { indicatorCsvLines, type IndicatorCsvBar } from '../../indicators';
-import { parseFile, type FormatName, type Mt5Timeframe } from '../mt5';
+import { parseFile } from '../mt5/parse-file';
+import type { FormatName, Mt5Timeframe } from '../mt5/types';
 
 export interface IndicatorsFileOptions {
   /** Default 'auto'. Tick formats are refused: indicators need bars. */

@@ -1,5 +1,5 @@
 import { InvalidInputError } from '../../../core/errors';
-import type { Mt5Timeframe } from '../mt5';
+import type { Mt5Timeframe } from '../mt5/types';
 
 /** Every MT5 timeframe name (ENUM_TIMEFRAMES without PERIOD_), shortest first. */
 export const MT5_TIMEFRAMES: readonly Mt5Timeframe[] = [
