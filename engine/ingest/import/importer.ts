@@ -16,8 +16,8 @@ import { formatTzOffset } from './tz-offset';
  * Rows per insert. ClickHouse wants inserts of thousands of rows (each makes a part). On
  * chDB the insert runs inside our process and its transient memory grows with the batch
  * (chDB's binding copies the body, the engine parses, sorts and writes it while background
- * merges run): a 1M-row import peaked at ≈ 292 MB RSS with 5,000, ≈ 300 MB with 10,000 and
- * ≈ 305 MB with 20,000, at ≈ 200k, 230k and 250k rows/s.
+ * merges run): a 1M-row import peaked at ≈ 292 MiB RSS with 5,000, ≈ 300 MiB with 10,000 and
+ * ≈ 305 MiB with 20,000, at ≈ 200k, 230k and 250k rows/s.
  */
 export const DEFAULT_IMPORT_BATCH = 5_000;
 /** How often (in records) progress is reported while parsing. */
@@ -26,14 +26,14 @@ const PROGRESS_EVERY = 2_000;
  * Read size. A chunk's text and buffer stay alive while its lines are parsed; at 16 KiB that
  * is a small part of V8's young generation (which `tradepilot import` keeps at its start
  * size), so they die there. At 64 KiB they outlived two young collections and the promoted
- * buffers waited for a major GC: a 1M-row import peaked ≈ 22 MB higher, ≈ 5 % faster.
+ * buffers waited for a major GC: a 1M-row import peaked ≈ 22 MiB higher, ≈ 5 % faster.
  */
 const READ_CHUNK_BYTES = 16 * 1024;
 /**
  * Rows between two calls of `collectGarbage`. Each batch leaves a little behind in V8's old
  * generation (what was alive across an insert's await), and V8 lets that garbage grow for
  * many seconds before a full collection: on a 10M-row import the old generation climbed from
- * 13 to 19 MB with 12 MB alive. A full collection of this heap takes a few milliseconds,
+ * 13 to 19 MiB with 12 MiB alive. A full collection of this heap takes a few milliseconds,
  * so one per 500k rows (every 2-3 s) costs well under 1 %.
  */
 export const COLLECT_EVERY_ROWS = 500_000;
@@ -299,7 +299,7 @@ export function createImporter(deps: ImporterDeps): Importer {
      * Merges a month of bars the file has moved past into one part. Without it each month kept
      * its batches' parts until a background merge (ten seconds after its last insert; see
      * migration 3): on a 10M-row M1 file, about fifty months of several parts each, and a
-     * peak ≈ 7 MB higher. An optimisation only: a failure is logged and compaction stops for
+     * peak ≈ 7 MiB higher. An optimisation only: a failure is logged and compaction stops for
      * this file (the background merges still run).
      */
     const compactMonth = async (startMs: number) => {
