@@ -40,7 +40,7 @@ export interface OpenClickHouseOptions {
  * parts left 65 idle threads in the process for its whole life, ≈ 12 MiB of their stacks and
  * allocator caches. One thread per core loads the same parts from the same disk.
  */
-export function chdbEngineArgs(threads = Math.max(2, availableParallelism())): string[] {
+function chdbEngineArgs(threads = Math.max(2, availableParallelism())): string[] {
   return [
     `--max_active_parts_loading_thread_pool_size=${threads}`,
     `--max_outdated_parts_loading_thread_pool_size=${threads}`,
