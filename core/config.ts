@@ -180,28 +180,21 @@ function replayConfig(raw: RawEnv, enabled: boolean): ReplayConfig {
   return { symbols, files, fromMs, toMs, speed, tzOffsetMinutes };
 }
 
-/** The variables loadConfig reads; the rest of the environment is never looked at. */
-const ENV_VARS = [
-  'TELEGRAM_BOT_TOKEN', 'TELEGRAM_API_ROOT', 'BOT_MODE', 'WEBHOOK_URL', 'WEBHOOK_SECRET',
-  'DATABASE_URL', 'CLICKHOUSE_URL', 'REDIS_URL', 'ADMIN_HOST', 'ADMIN_PORT', 'MT5_BRIDGE_PORT',
-  'MARKET_FEED', 'MT5_SYMBOLS', 'MT5_FEED_PRIORITY', 'REPLAY_SYMBOLS', 'REPLAY_FILES',
-  'REPLAY_FROM', 'REPLAY_TO', 'REPLAY_SPEED', 'REPLAY_TZ_OFFSET', 'EVENT_LOOP_NICE',
-  'ADMIN_API_KEY', 'MASTER_KEY', 'DATA_DIR', 'LOG_LEVEL',
-] as const;
-type RawEnv = Record<(typeof ENV_VARS)[number], string | undefined>;
-
-function readEnv(env: Record<string, string | undefined>): RawEnv {
-  const raw = {} as RawEnv;
-  for (const name of ENV_VARS) raw[name] = env[name];
-  return raw;
-}
+/** The variables loadConfig reads; a name not listed here is a type error. */
+type EnvVar =
+  | 'TELEGRAM_BOT_TOKEN' | 'TELEGRAM_API_ROOT' | 'BOT_MODE' | 'WEBHOOK_URL' | 'WEBHOOK_SECRET'
+  | 'DATABASE_URL' | 'CLICKHOUSE_URL' | 'REDIS_URL' | 'ADMIN_HOST' | 'ADMIN_PORT' | 'MT5_BRIDGE_PORT'
+  | 'MARKET_FEED' | 'MT5_SYMBOLS' | 'MT5_FEED_PRIORITY' | 'REPLAY_SYMBOLS' | 'REPLAY_FILES'
+  | 'REPLAY_FROM' | 'REPLAY_TO' | 'REPLAY_SPEED' | 'REPLAY_TZ_OFFSET' | 'EVENT_LOOP_NICE'
+  | 'ADMIN_API_KEY' | 'MASTER_KEY' | 'DATA_DIR' | 'LOG_LEVEL';
+type RawEnv = Partial<Record<EnvVar, string>>;
 
 /**
  * Parse and validate the environment. Throws ConfigError with one line naming the
  * variable and what is wrong; secret values are never included in that line.
  */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
-  const raw = readEnv(env);
+  const raw: RawEnv = env;
 
   const token = optional(raw.TELEGRAM_BOT_TOKEN);
   if (token !== undefined && !tokenPattern.test(token)) {

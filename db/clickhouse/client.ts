@@ -40,7 +40,8 @@ export interface OpenClickHouseOptions {
  * parts left 65 idle threads in the process for its whole life, ≈ 12 MiB of their stacks and
  * allocator caches. One thread per core loads the same parts from the same disk.
  */
-function chdbEngineArgs(threads = Math.max(2, availableParallelism())): string[] {
+function chdbEngineArgs(): string[] {
+  const threads = Math.max(2, availableParallelism());
   return [
     `--max_active_parts_loading_thread_pool_size=${threads}`,
     `--max_outdated_parts_loading_thread_pool_size=${threads}`,

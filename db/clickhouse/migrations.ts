@@ -128,7 +128,7 @@ export const CLICKHOUSE_MIGRATIONS: readonly ClickHouseMigration[] = [
     //   uncompressed rather than 10 MiB: a compact part is written and read through one file
     //   buffer instead of one per column. Past 1 GiB (≈ 25M ticks) parts become wide as before.
     // Measured with `tradepilot import` on chDB, 10M-tick file (five weeks): peak RSS 307–311
-    // → 301–302 MB (3 runs each); the same 68.6 MiB on disk; the last tick and a day's range
+    // → 301–302 MiB (3 runs each); the same 68.6 MiB on disk; the last tick and a day's range
     // read as fast, a scan of one column over all 10M ticks ≈ 20 % slower (16 → 19 ms).
     // Bars are not changed: their months are small, written compact already, and the same
     // setting on them measured no difference.

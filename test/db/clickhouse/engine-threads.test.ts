@@ -27,6 +27,7 @@ session.close();
 function opener(how: 'ours' | 'defaults'): string {
   return `
 import { readFileSync, readdirSync } from 'node:fs';
+import path from 'node:path';
 const dir = process.argv[1];
 let query, close;
 if (${JSON.stringify(how)} === 'ours') {
@@ -49,7 +50,7 @@ for (const task of readdirSync('/proc/self/task')) {
 }
 process.stdout.write(JSON.stringify({ parts: Number(parts[0].n), settings, pooled }));
 await close();
-`.replace('import { readFileSync', "import path from 'node:path';\nimport { readFileSync");
+`;
 }
 
 interface Opened {
