@@ -27,6 +27,13 @@
  * peak of importing a 1-bar file, i.e. the fixed price of Node + the CLI + the embedded
  * ClickHouse before any row is read.
  *
+ * `…_into_running_start`: the 1M file imported while `tradepilot start` runs on the same
+ * DATA_DIR. The running process holds the embedded ClickHouse and the import goes through it
+ * (db/clickhouse/share.ts), so the importing process does not load chDB. The import's chDB work
+ * then happens in the running process: `start_rss_growth_mib_during_import` is how far that
+ * process's RSS rose above where it stood just before (polled every 20 ms; the running engine
+ * also keeps writing its sandbox feed meanwhile, so this is an upper bound).
+ *
  * The CLI runs from its bundle (bin/bundle.mjs), which is brought up to date before the
  * first measurement so that no measured run includes building it.
  */
@@ -196,6 +203,61 @@ async function ours(file: string, rows: number, context: BenchContext, secondSym
   }
 }
 
+interface RunningStart {
+  import: ChildRun;
+  /** The running process's RSS peak during the import minus its RSS just before, MiB. */
+  growthMiB: number;
+}
+
+/** Starts `tradepilot start` on a fresh DATA_DIR, imports `file` meanwhile, stops it. */
+async function intoRunningStart(file: string, rows: number, context: BenchContext): Promise<RunningStart> {
+  const dataDir = await mkdtemp(path.join(tmpdir(), 'tp-bench-import-start-'));
+  context.progress('tradepilot start');
+  const start = spawn(process.execPath, ['bin/tradepilot.mjs', 'start'], {
+    cwd: REPO,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', DATA_DIR: dataDir, ADMIN_PORT: '0', MT5_BRIDGE_PORT: '0', LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const exited = new Promise<void>((resolve) => start.once('close', () => resolve()));
+  const rssMiB = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${start.pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
+  try {
+    await new Promise<void>((resolve, reject) => {
+      let out = '';
+      const onData = (chunk: Buffer) => {
+        out += chunk.toString();
+        if (out.includes('Press Ctrl+C to stop.')) resolve();
+      };
+      start.stdout.on('data', onData);
+      start.stderr.on('data', onData);
+      void exited.then(() => reject(new Error(`tradepilot start exited before it was ready: ${out.trim().split('\n').pop() ?? ''}`)));
+    });
+    // Let its start-up settle (migrations, first sandbox bars) before the reference reading.
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    const before = rssMiB();
+    let peak = before;
+    const poll = setInterval(() => {
+      try {
+        peak = Math.max(peak, rssMiB());
+      } catch {
+        // it exited; the import fails and says why
+      }
+    }, 20);
+    context.progress(`tradepilot import ${path.basename(file)} while tradepilot start runs`);
+    try {
+      const run = await measureChild(importArgv(file), { DATA_DIR: dataDir, LOG_LEVEL: 'warn' });
+      const accepted = acceptedOf(run);
+      if (accepted !== rows) throw new Error(`import into the running start accepted ${accepted} rows of ${rows}`);
+      return { import: run, growthMiB: peak - before };
+    } finally {
+      clearInterval(poll);
+    }
+  } finally {
+    start.kill('SIGTERM');
+    await exited;
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}
+
 async function peer(file: string, rows: number, context: BenchContext): Promise<ChildRun> {
   context.progress(`naive peer ${path.basename(file)}`);
   const run = await measureChild(['-e', NAIVE_PEER, file], {});
@@ -224,6 +286,7 @@ export const suite: BenchSuite = {
       const { first: base } = await ours(one, 1, context);
       const { first: oursMillion } = await ours(million, ROWS, context);
       const { first: oursBig, second: oursBigAgain } = await ours(big, BIG_ROWS, context, 'GBPUSD');
+      const running = await intoRunningStart(million, ROWS, context);
       const peerMillion = await peer(million, ROWS, context);
       const peerBig = await peer(big, BIG_ROWS, context);
 
@@ -240,6 +303,9 @@ export const suite: BenchSuite = {
       // The same 4M rows as a second symbol, into the database that holds the first's: chDB
       // loads the stored parts when it opens, and merges in those months rewrite both symbols.
       if (oursBigAgain) emit(alone({ suite: SUITE, metric: 'peak_rss_mib_4m_rows_into_4m', value: oursBigAgain.peakRssMiB, unit: 'MiB', better: 'lower' }));
+      emit(versus({ suite: SUITE, metric: 'rows_per_s_into_running_start', value: ROWS / running.import.seconds, unit: 'rows', better: 'higher' }, naive, ROWS / peerMillion.seconds));
+      emit(versus({ suite: SUITE, metric: 'peak_rss_mib_into_running_start', value: running.import.peakRssMiB, unit: 'MiB', better: 'lower' }, naive, peerMillion.peakRssMiB));
+      emit(alone({ suite: SUITE, metric: 'start_rss_growth_mib_during_import', value: running.growthMiB, unit: 'MiB', better: 'lower' }));
       emit(alone({ suite: SUITE, metric: 'baseline_rss_mib', value: base.peakRssMiB, unit: 'MiB', better: 'lower' }));
       emit(alone({ suite: SUITE, metric: 'baseline_anon_rss_mib', value: base.peakAnonMiB, unit: 'MiB', better: 'lower' }));
       const peak = Math.max(oursMillion.peakRssMiB, oursBig.peakRssMiB, oursBigAgain?.peakRssMiB ?? 0);

@@ -102,7 +102,8 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     await database.migrate();
     logger.info({ kind: database.kind, target: config.databaseUrl ? redactUrl(config.databaseUrl) : `${config.dataDir}/pg` }, 'relational store ready');
 
-    const clickhouse = await openClickHouse({ clickhouseUrl: config.clickhouseUrl, dataDir: config.dataDir, logger });
+    // Shared: `tradepilot import` may use the embedded store while this runs.
+    const clickhouse = await openClickHouse({ clickhouseUrl: config.clickhouseUrl, dataDir: config.dataDir, logger, share: true });
     closers.push({ name: 'clickhouse', close: () => clickhouse.close() });
     await clickhouse.migrate();
     logger.info({ kind: clickhouse.kind, target: config.clickhouseUrl ? redactUrl(config.clickhouseUrl) : `${config.dataDir}/ch` }, 'columnar store ready');

@@ -2,12 +2,12 @@ import { mkdirSync, readFileSync, readdirSync, readlinkSync, realpathSync } from
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { ClickHouseLogLevel, createClient, type ClickHouseClient, type Logger as ClickHouseLogger } from '@clickhouse/client';
-import { Session } from 'chdb';
-import { createChdbConnection } from 'chdb/connection';
+import type { ChdbConnection } from 'chdb/connection';
 import { redactUrl } from '../../core/config';
 import { UnavailableError } from '../../core/errors';
 import type { Logger } from '../../core/logger';
 import { CLICKHOUSE_MIGRATIONS, SCHEMA_MIGRATIONS_DDL, type ClickHouseMigration } from './migrations';
+import { shareEmbeddedClickHouse, shareSocketExists, shareSocketPath, unixSocketAgent, type ClickHouseShare } from './share';
 
 export type { ClickHouseClient } from '@clickhouse/client';
 
@@ -16,7 +16,8 @@ type ChdbClientConnection = NonNullable<NonNullable<Parameters<typeof createClie
 export interface ClickHouseHandle {
   /** @clickhouse/client's own client; only its construction differs between server and chDB. */
   client: ClickHouseClient;
-  kind: 'server' | 'chdb';
+  /** 'chdb-shared': the embedded engine of another local process (`tradepilot start`), through its socket. */
+  kind: 'server' | 'chdb' | 'chdb-shared';
   /** Applies pending migrations in order; running it again is a no-op. */
   migrate(): Promise<void>;
   /** True when the server (or the embedded engine) answers right now; never throws. */
@@ -29,8 +30,13 @@ export interface OpenClickHouseOptions {
   clickhouseUrl?: string | undefined;
   dataDir: string;
   logger: Logger;
-  /** Per-request timeout against a server (default 30 s). */
+  /** Per-request timeout against a server (default 30 s) or through another process's socket (60 s). */
   requestTimeoutMs?: number;
+  /**
+   * While open, let other local processes (`tradepilot import`) use this process's
+   * embedded ClickHouse through a Unix socket in DATA_DIR (see share.ts). `tradepilot start` does.
+   */
+  share?: boolean;
 }
 
 /**
@@ -55,12 +61,14 @@ function chdbEngineArgs(): string[] {
  * first connection to a directory and later ones share it, so a first session carries them
  * and is closed once the connection holds the engine.
  */
-function connectChdb(dir: string): ChdbClientConnection {
+async function connectChdb(dir: string): Promise<ChdbConnection> {
+  // Loaded here, not at the top: the native library maps ≈ 190 MiB into the process, which a
+  // process that reaches ClickHouse over HTTP or through another's socket does without.
+  const { Session } = await import('chdb');
+  const { createChdbConnection } = await import('chdb/connection');
   const starter = new Session(dir, { connectionArgs: chdbEngineArgs() });
   try {
-    // chdb/connection types itself against @clickhouse/client-common 1.23.0 while the client
-    // bundles its own copy of those types; they describe the same runtime contract.
-    return createChdbConnection({ path: dir }) as unknown as ChdbClientConnection;
+    return createChdbConnection({ path: dir });
   } finally {
     starter.close();
   }
@@ -77,41 +85,70 @@ export async function openClickHouse(options: OpenClickHouseOptions): Promise<Cl
   let client: ClickHouseClient;
   let kind: ClickHouseHandle['kind'];
   let where: string;
+  let embedded: ChdbConnection | undefined;
+  let holder: ReturnType<typeof lockHolder>;
   if (clickhouseUrl) {
     kind = 'server';
     where = `CLICKHOUSE_URL (${redactUrl(clickhouseUrl)})`;
     client = createClient({ url: clickhouseUrl, request_timeout: options.requestTimeoutMs ?? 30_000, log: clientLog });
   } else {
-    kind = 'chdb';
     const dir = path.join(options.dataDir, 'ch');
     where = `the embedded ClickHouse (chDB) at ${dir}`;
     // Asked before chDB is, when it can be told for sure: chDB's own refusal comes with a
     // line of its own on stderr ("Cannot lock file …") ahead of ours.
-    const holder = certainLockHolder(dir);
-    if (holder) throw inUse(where, holder);
-    try {
-      mkdirSync(dir, { recursive: true });
-      client = createClient({ connection: connectChdb(dir), log: clientLog });
-    } catch (error) {
-      const holder = lockHolder(dir);
-      if (holder) throw inUse(where, holder, error);
-      throw new UnavailableError('clickhouse_open_failed', `cannot open ${where}: ${messageOf(error)}`, error);
+    holder = certainLockHolder(dir);
+    if (holder && !shareSocketExists(options.dataDir)) throw inUse(where, holder);
+    if (holder) {
+      kind = 'chdb-shared';
+      where = `${where}, through the process that holds it (PID ${holder.pid}, socket ${shareSocketPath(options.dataDir)})`;
+      client = createClient({
+        url: 'http://localhost',
+        http_agent: unixSocketAgent(shareSocketPath(options.dataDir)),
+        compression: { request: false, response: false },
+        request_timeout: options.requestTimeoutMs ?? 60_000,
+        log: clientLog,
+      });
+    } else {
+      kind = 'chdb';
+      try {
+        mkdirSync(dir, { recursive: true });
+        embedded = await connectChdb(dir);
+        // chdb/connection types itself against @clickhouse/client-common 1.23.0 while the
+        // client bundles its own copy of those types; they describe the same runtime contract.
+        client = createClient({ connection: embedded as unknown as ChdbClientConnection, log: clientLog });
+      } catch (error) {
+        const holder = lockHolder(dir);
+        if (holder) throw inUse(where, holder, error);
+        throw new UnavailableError('clickhouse_open_failed', `cannot open ${where}: ${messageOf(error)}`, error);
+      }
     }
   }
 
   const ping = await client.ping();
   if (!ping.success) {
     await client.close().catch(() => undefined);
+    if (holder) throw inUse(where, holder, ping.error);
     throw new UnavailableError('clickhouse_unreachable', `cannot reach ${where}: ${messageOf(ping.error)}`, ping.error);
   }
-  log.info(kind === 'chdb' ? 'opened embedded ClickHouse (chDB); set CLICKHOUSE_URL to use a server' : 'connected to ClickHouse');
+  log.info(
+    kind === 'chdb' ? 'opened embedded ClickHouse (chDB); set CLICKHOUSE_URL to use a server' : kind === 'chdb-shared' ? `using ${where}` : 'connected to ClickHouse',
+  );
+  let share: ClickHouseShare | undefined;
+  if (embedded && options.share) {
+    try {
+      share = await shareEmbeddedClickHouse(embedded, options.dataDir, log);
+    } catch (error) {
+      await client.close().catch(() => undefined);
+      throw new UnavailableError('clickhouse_share_failed', `cannot let other commands use ${where}: ${messageOf(error)}`, error);
+    }
+  }
 
   let closed: Promise<void> | undefined;
   return {
     client,
     kind,
     async migrate() {
-      const applied = await runMigrations(client, CLICKHOUSE_MIGRATIONS, { embedded: kind === 'chdb' });
+      const applied = await runMigrations(client, CLICKHOUSE_MIGRATIONS, { embedded: kind !== 'server' });
       if (applied.length > 0) log.info({ applied }, 'clickhouse migrations applied');
     },
     async ping() {
@@ -122,7 +159,10 @@ export async function openClickHouse(options: OpenClickHouseOptions): Promise<Cl
       }
     },
     close() {
-      closed ??= client.close();
+      closed ??= (async () => {
+        await share?.close();
+        await client.close();
+      })();
       return closed;
     },
   };
@@ -222,7 +262,7 @@ function certainLockHolder(dir: string): ReturnType<typeof lockHolder> {
 function inUse(where: string, holder: { pid: number; startedAt: string | undefined }, cause?: unknown): UnavailableError {
   return new UnavailableError(
     'clickhouse_in_use',
-    `cannot open ${where}: another process is using it (PID ${holder.pid}${holder.startedAt ? `, since ${holder.startedAt}` : ''}). Stop that process (a running \`tradepilot start\`?) first, or set CLICKHOUSE_URL to a ClickHouse server, which any number of processes can share`,
+    `cannot open ${where}: another process is using it (PID ${holder.pid}${holder.startedAt ? `, since ${holder.startedAt}` : ''}). It does not let other commands use it (a running \`tradepilot start\` does; another import does not): wait for it to end or stop it, or set CLICKHOUSE_URL to a ClickHouse server, which any number of processes can share`,
     cause,
   );
 }

@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import type { ClickHouseClient } from '@clickhouse/client';
-import { ChdbConnection, type ChdbExtension } from 'chdb/connection';
+import type { ChdbExtension } from 'chdb/connection';
 import { InvalidInputError, UnavailableError, isAppError } from '../../core/errors';
 import { TICK_COLUMNS } from './tick-columns';
 import { MAX_NUMBER_BYTES, TIME_BYTES, TsvBytes, checkTimeMs, tsvText } from './tsv-bytes';
@@ -338,8 +338,10 @@ const BAR_COLUMNS: [string, ...string[]] = ['symbol', 'timeframe', 'time', 'open
  * this returns null and bulk inserts take the (correct, costlier) client path.
  */
 function chdbExtensionOf(client: ClickHouseClient): ChdbExtension | null {
-  const connection = (client as unknown as { connection?: unknown }).connection;
-  return connection instanceof ChdbConnection ? connection.chdb : null;
+  // Told by its shape rather than `instanceof`, which would load chDB's native library into a
+  // process that reaches ClickHouse over HTTP (a server, or another process's embedded one).
+  const connection = (client as unknown as { connection?: { connectionName?: unknown; chdb?: ChdbExtension } }).connection;
+  return connection?.connectionName === 'chdb' && connection.chdb ? connection.chdb : null;
 }
 
 const INITIAL_BUFFER_BYTES = 1024 * 1024;

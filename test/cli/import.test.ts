@@ -1,9 +1,13 @@
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { importCommand } from '../../cli/import';
 import { renderProgress } from '../../cli/progress';
+import { createLogger } from '../../core/logger';
+import { createMarketDataRepository, openClickHouse } from '../../db/clickhouse';
+import { startCli, type RunningPlatform } from '../support/cli';
 import {
   BTCUSD_EA_JSON,
   BTCUSD_TICKS,
@@ -224,5 +228,51 @@ describe('tradepilot import', () => {
       expect(text.length).toBeLessThan(100);
       expect(renderProgress('EURUSD.csv', { done: 1, total: 2, rows: 1, rejected: 0, elapsedMs: 1 }, 30).length).toBeLessThan(30);
     });
+  });
+});
+
+// A laptop user runs `tradepilot start` (which holds the embedded ClickHouse) and imports
+// history from another terminal: the import goes through the running process's store. (The
+// running engine stores live bars of its own, from the sandbox feed: counts are of the file's
+// time range.)
+const FILE_RANGE = { fromMs: Date.parse('2025-06-22T22:00:00Z'), toMs: Date.parse('2026-01-21T08:00:01Z') };
+
+describe('tradepilot import while tradepilot start runs', () => {
+  let data: { dir: string; remove: () => Promise<void> };
+  let platform: RunningPlatform;
+
+  beforeAll(async () => {
+    data = await tempDir('tp-cli-import-shared-');
+    platform = await startCli({ DATA_DIR: data.dir, ADMIN_PORT: '0', MT5_BRIDGE_PORT: '0', LOG_LEVEL: 'warn' });
+  }, 90_000);
+  afterAll(async () => {
+    if (platform && platform.child.exitCode === null) await platform.stop('SIGTERM');
+    await data?.remove();
+  });
+
+  it('imports through the running process, without loading chDB itself, and the data is there', async () => {
+    const log = path.join(data.dir, 'packages.log');
+    const preload = pathToFileURL(path.join(REPO, 'test/support/package-log.mjs')).href;
+    const run = await runCli(['import', EURUSD_H1, '--tz-offset', '120', '--json'], { DATA_DIR: data.dir, NODE_OPTIONS: `--import ${preload}`, TP_PACKAGE_LOG: log });
+    expect(run.code, run.stderr).toBe(0);
+    expect(JSON.parse(lastLine(run.stdout))).toMatchObject({ rows: EURUSD_ROWS, accepted: EURUSD_ROWS, symbol: 'EURUSD', from: '2025-06-22T22:00:00.000Z' });
+    const packages = new Set((await readFile(log, 'utf8')).trim().split('\n'));
+    expect(packages).toContain('@clickhouse/client');
+    expect(packages).not.toContain('chdb');
+    expect(packages).not.toContain('chdb/connection');
+
+    const shared = await openClickHouse({ dataDir: data.dir, logger: createLogger({ level: 'silent', pretty: false }) });
+    try {
+      expect(shared.kind).toBe('chdb-shared');
+      expect(await createMarketDataRepository(shared.client).countBars('EURUSD', 'H1', FILE_RANGE)).toBe(EURUSD_ROWS);
+    } finally {
+      await shared.close();
+    }
+  });
+
+  it('stops cleanly afterwards, taking its socket with it, and the bars stay stored', async () => {
+    expect((await platform.stop('SIGTERM')).code).toBe(0);
+    expect(existsSync(path.join(data.dir, 'run', 'clickhouse.sock'))).toBe(false);
+    expect(await withMarketData(data.dir, (repo) => repo.countBars('EURUSD', 'H1', FILE_RANGE))).toBe(EURUSD_ROWS);
   });
 });
