@@ -2,7 +2,7 @@ import path from 'node:path';
 import { runInNewContext } from 'node:vm';
 import type { DestinationStream } from 'pino';
 import { loadConfig } from '../core/config';
-import { InvalidInputError } from '../core/errors';
+import { InvalidInputError, UnavailableError } from '../core/errors';
 import { createLogger } from '../core/logger';
 import {
   checkImportFile,
@@ -70,7 +70,7 @@ Progress is shown on stderr when it is a terminal.`,
     });
     // Loaded on use (the native chDB library is large), and db/clickhouse rather than db:
     // an import needs no Postgres or Redis drivers in memory.
-    const { createMarketDataRepository, openClickHouse } = await import('../db/clickhouse');
+    const { createMarketDataRepository, openClickHouse, sharedStoreLost } = await import('../db/clickhouse');
     const clickhouse = await openClickHouse({ clickhouseUrl: config.clickhouseUrl, dataDir: config.dataDir, logger });
     const results: ImportResult[] = [];
     try {
@@ -107,6 +107,15 @@ Progress is shown on stderr when it is a terminal.`,
       const totals = sumImportResults(results);
       if (json) ctx.stdout.write(`${JSON.stringify(jsonSummary(totals))}\n`);
       else if (results.length > 1) ctx.stdout.write(`total: ${countsText(totals)} in ${results.length} files\n`);
+    } catch (error) {
+      if (clickhouse.holder && sharedStoreLost(clickhouse, error)) {
+        throw new UnavailableError(
+          'clickhouse_holder_stopped',
+          `the process (PID ${clickhouse.holder.pid}) whose embedded ClickHouse this import was writing to stopped before the import finished: run the same import again to complete it (what is stored already is not duplicated)`,
+          error,
+        );
+      }
+      throw error;
     } finally {
       await clickhouse.close();
     }

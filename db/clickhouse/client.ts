@@ -18,6 +18,8 @@ export interface ClickHouseHandle {
   client: ClickHouseClient;
   /** 'chdb-shared': the embedded engine of another local process (`tradepilot start`), through its socket. */
   kind: 'server' | 'chdb' | 'chdb-shared';
+  /** chdb-shared: the process that holds the store, and the socket it serves it on. */
+  holder?: { pid: number; socketPath: string };
   /** Applies pending migrations in order; running it again is a no-op. */
   migrate(): Promise<void>;
   /** True when the server (or the embedded engine) answers right now; never throws. */
@@ -147,6 +149,7 @@ export async function openClickHouse(options: OpenClickHouseOptions): Promise<Cl
   return {
     client,
     kind,
+    ...(kind === 'chdb-shared' && holder ? { holder: { pid: holder.pid, socketPath: shareSocketPath(options.dataDir) } } : {}),
     async migrate() {
       const applied = await runMigrations(client, CLICKHOUSE_MIGRATIONS, { embedded: kind !== 'server' });
       if (applied.length > 0) log.info({ applied }, 'clickhouse migrations applied');
@@ -212,8 +215,10 @@ function pinoBridge(log: Logger): new () => ClickHouseLogger {
     warn(p: { module: string; message: string; args?: Record<string, unknown>; err?: Error }) {
       log.warn(fields(p.module, p.args, p.err), p.message);
     }
+    // Every request error the client logs is also thrown to its caller, which reports it
+    // (a CLI in one line of its own); logging it here as well would say it twice.
     error(p: { module: string; message: string; args?: Record<string, unknown>; err: Error }) {
-      log.error(fields(p.module, p.args, p.err), p.message);
+      log.debug(fields(p.module, p.args, p.err), p.message);
     }
   };
 }
@@ -265,6 +270,23 @@ function inUse(where: string, holder: { pid: number; startedAt: string | undefin
     `cannot open ${where}: another process is using it (PID ${holder.pid}${holder.startedAt ? `, since ${holder.startedAt}` : ''}). It does not let other commands use it (a running \`tradepilot start\` does; another import does not): wait for it to end or stop it, or set CLICKHOUSE_URL to a ClickHouse server, which any number of processes can share`,
     cause,
   );
+}
+
+/** Errors of a connection that ended or could not be made. */
+const GONE_CODES = new Set(['EPIPE', 'ECONNRESET', 'ECONNREFUSED', 'ENOENT']);
+
+/**
+ * True when `error`, raised by a request of `handle`, came from the holder of a shared store
+ * going away (stopped, or stopping): the connection broke, or it answered that it is stopping.
+ */
+export function sharedStoreLost(handle: ClickHouseHandle, error: unknown): boolean {
+  if (handle.kind !== 'chdb-shared') return false;
+  for (let e: unknown = error, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    const { code, message } = e as { code?: unknown; message?: unknown };
+    if (typeof code === 'string' && GONE_CODES.has(code)) return true;
+    if (typeof message === 'string' && (/ is stopping\b/.test(message) || /socket hang up/.test(message))) return true;
+  }
+  return false;
 }
 
 function messageOf(error: unknown): string {

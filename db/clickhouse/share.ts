@@ -22,6 +22,8 @@ export function shareSocketPath(dataDir: string): string {
 const MAX_SOCKET_PATH_BYTES = 107;
 /** Largest request body accepted; the importer's inserts are a few hundred KiB. */
 export const MAX_SHARE_BODY_BYTES = 64 * 1024 * 1024;
+/** How long close() lets running requests finish before it cuts their connections. */
+const CLOSE_GRACE_MS = 3_000;
 
 export interface ClickHouseShare {
   readonly socketPath: string;
@@ -44,7 +46,16 @@ export async function shareEmbeddedClickHouse(connection: ChdbConnection, dataDi
   chmodSync(dir, 0o700);
   rmSync(socketPath, { force: true });
 
+  let closing = false;
   const server = createServer((request, response) => {
+    if (closing) {
+      // A request on a kept-alive connection after close() began: the client learns why, and
+      // the connection ends with this answer.
+      response.setHeader('Connection', 'close');
+      request.resume();
+      sendError(response, 503, 1002, 'UNKNOWN_EXCEPTION', `the process holding the embedded ClickHouse (PID ${process.pid}) is stopping`);
+      return;
+    }
     void answer(connection, request, response).catch((error: unknown) => {
       logger.warn({ err: error }, 'shared ClickHouse: could not answer a request');
       if (!response.headersSent) sendError(response, 500, 1001, 'STD_EXCEPTION', messageOf(error));
@@ -66,9 +77,19 @@ export async function shareEmbeddedClickHouse(connection: ChdbConnection, dataDi
   let closed: Promise<void> | undefined;
   return {
     socketPath,
+    /**
+     * Stops taking connections and ends the open ones: a request already running finishes
+     * (its insert is whole or absent), later ones are refused (503), and what is still open
+     * after CLOSE_GRACE_MS is cut, so that an import cannot hold up a shutdown.
+     */
     close() {
       closed ??= new Promise<void>((resolve) => {
-        server.close(() => resolve());
+        closing = true;
+        const cut = setTimeout(() => server.closeAllConnections(), CLOSE_GRACE_MS);
+        server.close(() => {
+          clearTimeout(cut);
+          resolve();
+        });
         server.closeIdleConnections();
       }).then(() => rmSync(socketPath, { force: true }));
       return closed;

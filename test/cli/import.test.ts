@@ -8,6 +8,7 @@ import { renderProgress } from '../../cli/progress';
 import { createLogger } from '../../core/logger';
 import { createMarketDataRepository, openClickHouse } from '../../db/clickhouse';
 import { startCli, type RunningPlatform } from '../support/cli';
+import { startHolder, type Holder } from '../support/clickhouse-holder-process';
 import {
   BTCUSD_EA_JSON,
   BTCUSD_TICKS,
@@ -274,5 +275,44 @@ describe('tradepilot import while tradepilot start runs', () => {
     expect((await platform.stop('SIGTERM')).code).toBe(0);
     expect(existsSync(path.join(data.dir, 'run', 'clickhouse.sock'))).toBe(false);
     expect(await withMarketData(data.dir, (repo) => repo.countBars('EURUSD', 'H1', FILE_RANGE))).toBe(EURUSD_ROWS);
+  });
+});
+
+describe('tradepilot import when the process holding the store stops midway', () => {
+  let data: { dir: string; remove: () => Promise<void> };
+  let holder: Holder | undefined;
+
+  beforeAll(async () => {
+    data = await tempDir('tp-cli-import-holder-stops-');
+  });
+  afterAll(async () => {
+    await holder?.stop('SIGKILL');
+    await data?.remove();
+  });
+
+  it('fails with one line saying to run it again, and running it again completes with every bar once', async () => {
+    const rows = 150_000;
+    const file = await writeAt(path.join(data.dir, 'files'), 'XAGUSD_M1_export.csv', generatedBars(rows));
+    holder = await startHolder(data.dir);
+    let stopping: Promise<void> | undefined;
+    // Debug logs say when a batch is in; the holder is stopped right after the first one.
+    const run = await runCli(['import', file, '--batch-size', '2000'], { DATA_DIR: data.dir, LOG_LEVEL: 'debug' }, {
+      onStderr: (text) => {
+        if (text.includes('batch inserted')) stopping ??= holder!.stop('SIGTERM');
+      },
+    });
+    await stopping;
+    expect(run.code).toBe(1);
+    const errors = run.stderr.split('\n').filter((line) => line.startsWith('tradepilot import:'));
+    expect(errors).toEqual([
+      `tradepilot import: the process (PID ${holder.pid}) whose embedded ClickHouse this import was writing to stopped before the import finished: run the same import again to complete it (what is stored already is not duplicated)`,
+    ]);
+    const partial = await withMarketData(data.dir, (repo) => repo.countBars('XAGUSD', 'M1'));
+    expect(partial).toBeGreaterThan(0);
+    expect(partial).toBeLessThan(rows);
+
+    const again = await runCli(['import', file, '--json'], { DATA_DIR: data.dir });
+    expect(again.code, again.stderr).toBe(0);
+    expect(await withMarketData(data.dir, (repo) => repo.countBars('XAGUSD', 'M1'))).toBe(rows);
   });
 });
