@@ -132,7 +132,8 @@ async function answer(connection: ChdbConnection, request: IncomingMessage, resp
     return;
   }
   if (url.pathname !== '/') return sendError(response, 404, 1002, 'UNKNOWN_EXCEPTION', `no handler for ${url.pathname}: this socket answers / and /ping`);
-  if (request.method !== 'POST' && request.method !== 'GET') return sendError(response, 405, 1002, 'UNKNOWN_EXCEPTION', `method ${request.method} is not allowed: use POST or GET`);
+  // ClickHouse runs a GET read-only; the client sends every query as a POST, and this socket takes no other.
+  if (request.method !== 'POST') return sendError(response, 405, 1002, 'UNKNOWN_EXCEPTION', `method ${request.method} is not allowed here: send queries as POST`);
   const encoding = request.headers['content-encoding'];
   if (encoding !== undefined && encoding !== 'identity') return sendError(response, 415, 1002, 'UNKNOWN_EXCEPTION', `Content-Encoding ${encoding} is not supported here: send the body uncompressed`);
 
@@ -191,7 +192,7 @@ async function answer(connection: ChdbConnection, request: IncomingMessage, resp
     response.end(output);
   } catch (error) {
     const text = engineErrorText(error);
-    sendError(response, 500, Number(/^Code: (\d+)/.exec(text)?.[1] ?? 1001), '', text);
+    sendError(response, 500, Number(/^Code: (\d+)/.exec(text)?.[1] ?? 1001), 'STD_EXCEPTION', text);
   }
 }
 

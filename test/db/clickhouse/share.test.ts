@@ -17,9 +17,9 @@ const HOUR = 3_600_000;
 const T0 = Date.UTC(2024, 2, 1);
 
 /** A raw HTTP request to the socket: what a client other than ours could send. */
-function send(socketPath: string, pathAndQuery: string, body: Buffer | string = '', headers: Record<string, string> = {}): Promise<{ status: number; text: string }> {
+function send(socketPath: string, pathAndQuery: string, body: Buffer | string = '', headers: Record<string, string> = {}, method = 'POST'): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
-    const req = request({ socketPath, path: pathAndQuery, method: 'POST', headers }, (res) => {
+    const req = request({ socketPath, path: pathAndQuery, method, headers }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
@@ -110,6 +110,9 @@ describe('an embedded ClickHouse shared by the process that holds it', () => {
     const badSetting = await send(socket, `/?${encodeURIComponent('max threads')}=1`, 'SELECT 1');
     expect(badSetting.status).toBe(400);
     expect(badSetting.text).toContain('"max threads" is not a setting name');
+    const get = await send(socket, `/?query=${encodeURIComponent('DROP TABLE bars')}`, '', {}, 'GET');
+    expect(get.status).toBe(405);
+    expect(get.text).toContain('send queries as POST');
     const nowhere = await send(socket, '/replicas_status', '');
     expect(nowhere.status).toBe(404);
     const empty = await send(socket, '/', '');
