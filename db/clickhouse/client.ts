@@ -99,7 +99,8 @@ export async function openClickHouse(options: OpenClickHouseOptions): Promise<Cl
     // Asked before chDB is, when it can be told for sure: chDB's own refusal comes with a
     // line of its own on stderr ("Cannot lock file …") ahead of ours.
     holder = certainLockHolder(dir);
-    if (holder && !shareSocketExists(options.dataDir)) throw inUse(where, holder);
+    // A process that would share the store (a second `tradepilot start`) must hold it itself.
+    if (holder && (options.share || !shareSocketExists(options.dataDir))) throw inUse(where, holder, undefined, options.share ? 'owner' : 'unshared');
     if (holder) {
       kind = 'chdb-shared';
       where = `${where}, through the process that holds it (PID ${holder.pid}, socket ${shareSocketPath(options.dataDir)})`;
@@ -120,7 +121,7 @@ export async function openClickHouse(options: OpenClickHouseOptions): Promise<Cl
         client = createClient({ connection: embedded as unknown as ChdbClientConnection, log: clientLog });
       } catch (error) {
         const holder = lockHolder(dir);
-        if (holder) throw inUse(where, holder, error);
+        if (holder) throw inUse(where, holder, error, options.share ? 'owner' : 'unshared');
         throw new UnavailableError('clickhouse_open_failed', `cannot open ${where}: ${messageOf(error)}`, error);
       }
     }
@@ -129,7 +130,7 @@ export async function openClickHouse(options: OpenClickHouseOptions): Promise<Cl
   const ping = await client.ping();
   if (!ping.success) {
     await client.close().catch(() => undefined);
-    if (holder) throw inUse(where, holder, ping.error);
+    if (holder) throw inUse(where, holder, ping.error, 'silent');
     throw new UnavailableError('clickhouse_unreachable', `cannot reach ${where}: ${messageOf(ping.error)}`, ping.error);
   }
   log.info(
@@ -264,10 +265,21 @@ function certainLockHolder(dir: string): ReturnType<typeof lockHolder> {
   }
 }
 
-function inUse(where: string, holder: { pid: number; startedAt: string | undefined }, cause?: unknown): UnavailableError {
+/**
+ * The store is held by another process. `unshared`: it does not serve it to others (an import,
+ * or a start from before sharing); `owner`: this process must hold the store itself (a second
+ * `tradepilot start` on the same DATA_DIR); `silent`: it serves it, but did not answer.
+ */
+function inUse(where: string, holder: { pid: number; startedAt: string | undefined }, cause?: unknown, why: 'unshared' | 'owner' | 'silent' = 'unshared'): UnavailableError {
+  const since = holder.startedAt ? `, since ${holder.startedAt}` : '';
+  const hints = {
+    unshared: 'It does not let other commands use it (a running `tradepilot start` does; another import does not): wait for it to end or stop it',
+    owner: 'Stop that process first (is another `tradepilot start` running on this DATA_DIR?), or give this one a DATA_DIR of its own',
+    silent: `It serves it to other commands, but did not answer (${messageOf(cause)}): try again, or stop that process`,
+  };
   return new UnavailableError(
     'clickhouse_in_use',
-    `cannot open ${where}: another process is using it (PID ${holder.pid}${holder.startedAt ? `, since ${holder.startedAt}` : ''}). It does not let other commands use it (a running \`tradepilot start\` does; another import does not): wait for it to end or stop it, or set CLICKHOUSE_URL to a ClickHouse server, which any number of processes can share`,
+    `cannot open ${where}: another process is using it (PID ${holder.pid}${since}). ${hints[why]}, or set CLICKHOUSE_URL to a ClickHouse server, which any number of processes can share`,
     cause,
   );
 }

@@ -65,6 +65,20 @@ describe('embedded ClickHouse held by another process', () => {
     expect(lines[0]).toMatch(new RegExp(`^tradepilot import: cannot open .* another process is using it \\(PID ${holder.pid}, since `));
   });
 
+  it('says so when a socket file is there but nobody answers on it', async () => {
+    const socket = path.join(dataDir, 'run', 'clickhouse.sock');
+    await mkdir(path.dirname(socket), { recursive: true });
+    await writeFile(socket, '');
+    try {
+      const error = (await openClickHouse({ dataDir, logger }).catch((e: unknown) => e)) as UnavailableError;
+      expect(error.code).toBe('clickhouse_in_use');
+      expect(error.message).toContain(`another process is using it (PID ${holder.pid}`);
+      expect(error.message).toContain('It serves it to other commands, but did not answer (');
+    } finally {
+      await rm(socket);
+    }
+  });
+
   it('opens it once that process has died, whatever it left behind', async () => {
     const exited = new Promise((resolve) => holder.once('exit', resolve));
     holder.kill('SIGKILL');

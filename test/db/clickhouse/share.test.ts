@@ -52,6 +52,14 @@ describe('an embedded ClickHouse shared by the process that holds it', () => {
     expect(statSync(socket).mode & 0o777).toBe(0o600);
   });
 
+  it('is not shared with a second process that would share it too (a second tradepilot start)', async () => {
+    const second = openClickHouse({ dataDir, logger, share: true });
+    await expect(second).rejects.toMatchObject({ code: 'clickhouse_in_use' });
+    const error = (await second.catch((e: unknown) => e)) as Error;
+    expect(error.message).toContain(`another process is using it (PID ${holder.pid}`);
+    expect(error.message).toContain('is another `tradepilot start` running on this DATA_DIR?');
+  });
+
   it('answers ping, and migrating again finds nothing to do', async () => {
     expect(await shared.ping()).toBe(true);
     await shared.migrate();
