@@ -9,6 +9,7 @@ import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import pg from 'pg';
+import { takeFileLock } from './dir-lock';
 import { passwordOf, redactUrl } from '../../core/config';
 import { UnavailableError } from '../../core/errors';
 import type { Logger } from '../../core/logger';
@@ -168,11 +169,23 @@ async function openPglite(options: OpenDatabaseOptions): Promise<DatabaseHandle>
   const dir = path.join(options.dataDir, 'pg');
   const log = options.logger.child({ component: 'pglite', dir });
   let client: PGlite;
+  mkdirSync(options.dataDir, { recursive: true });
+  // Beside the directory, not in it: PGlite's first start wants an empty directory.
+  const taken = takeFileLock(path.join(options.dataDir, 'pg.lock'));
+  if ('holder' in taken) {
+    const { pid, since } = taken.holder;
+    throw new UnavailableError(
+      'pglite_in_use',
+      `cannot open the embedded Postgres (PGlite) at ${dir}: another process is using it (PID ${pid}${since ? `, since ${since}` : ''}). One process at a time may open it: stop that process first (a running \`tradepilot start\` applies migrations itself), or set DATABASE_URL to a Postgres server`,
+    );
+  }
+  const lock = taken.lock;
   try {
     mkdirSync(dir, { recursive: true });
     client = new PGlite(dir);
     await client.waitReady;
   } catch (error) {
+    lock.release();
     throw new UnavailableError('pglite_open_failed', `cannot open the embedded Postgres (PGlite) at ${dir}: ${causeMessage(error)}`, error);
   }
   log.info('opened embedded postgres (PGlite); set DATABASE_URL to use a Postgres server');
@@ -203,7 +216,7 @@ async function openPglite(options: OpenDatabaseOptions): Promise<DatabaseHandle>
       }
     },
     close() {
-      closed ??= client.closed ? Promise.resolve() : client.close();
+      closed ??= (client.closed ? Promise.resolve() : client.close()).finally(() => lock.release());
       return closed;
     },
   };
