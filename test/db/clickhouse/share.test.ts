@@ -83,6 +83,15 @@ describe('an embedded ClickHouse shared by the process that holds it', () => {
     ]);
   });
 
+  it('takes bulk tick inserts too, and the last tick reads back exactly', async () => {
+    const repository = createMarketDataRepository(shared.client);
+    const bulk = repository.bulkInsertTicks();
+    for (let i = 0; i < 1_000; i++) bulk.add({ timeMs: T0 + i * 250, bid: 1.1 + i / 100_000, ask: 1.1002 + i / 100_000, last: 0, volume: 0, flags: 6 });
+    expect(await bulk.flush({ symbol: 'EURUSD', source: 'import:share.test' })).toBe(1_000);
+    expect(await repository.countTicks('EURUSD')).toBe(1_000);
+    expect(await repository.lastTick('EURUSD')).toMatchObject({ timeMs: T0 + 999 * 250, bid: 1.1 + 999 / 100_000, ask: 1.1002 + 999 / 100_000 });
+  });
+
   it('binds string parameters exactly, tabs, quotes and backslashes included', async () => {
     const text = "it's a\ttab, a\nnewline and a \\ backslash";
     const rows = await (await shared.client.query({ query: 'SELECT {s:String} AS s, {n:Int32} AS n', query_params: { s: text, n: -7 }, format: 'JSONEachRow' })).json<{ s: string; n: number }>();
