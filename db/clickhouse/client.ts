@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, readdirSync, readlinkSync, realpathSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { ClickHouseLogLevel, createClient, type ClickHouseClient, type Logger as ClickHouseLogger } from '@clickhouse/client';
@@ -6,6 +6,7 @@ import type { ChdbConnection } from 'chdb/connection';
 import { redactUrl } from '../../core/config';
 import { UnavailableError } from '../../core/errors';
 import type { Logger } from '../../core/logger';
+import { hasFileOpen, processState, readHolderFile } from '../holder-file';
 import { CLICKHOUSE_MIGRATIONS, SCHEMA_MIGRATIONS_DDL, type ClickHouseMigration } from './migrations';
 import { shareEmbeddedClickHouse, shareSocketExists, shareSocketPath, unixSocketAgent, type ClickHouseShare } from './share';
 
@@ -230,39 +231,20 @@ function pinoBridge(log: Logger): new () => ClickHouseLogger {
  * left behind with a dead PID by a crash, which does not block a new open).
  */
 function lockHolder(dir: string): { pid: number; startedAt: string | undefined } | undefined {
-  let text: string;
-  try {
-    text = readFileSync(path.join(dir, 'status'), 'utf8');
-  } catch {
-    return undefined;
-  }
-  const pid = Number(/^PID:\s*(\d+)/m.exec(text)?.[1]);
-  if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid) return undefined;
-  try {
-    process.kill(pid, 0);
-  } catch (error) {
-    // EPERM: alive, owned by another user; ESRCH: gone.
-    if ((error as NodeJS.ErrnoException).code !== 'EPERM') return undefined;
-  }
-  return { pid, startedAt: /^Started at:\s*(.+)$/m.exec(text)?.[1]?.trim() };
+  const file = readHolderFile(path.join(dir, 'status'), 'Started at');
+  const pid = file?.pid;
+  if (pid === undefined || pid === process.pid || processState(pid) === 'gone') return undefined;
+  return { pid, startedAt: file?.since };
 }
 
 /**
  * `lockHolder`, when that process is seen to have the status file open (chDB keeps it open,
- * locked, for as long as it runs): a PID from a crashed holder's leftover file that the system
- * has since given to another program is not. Undefined when it cannot be told (no /proc, or
- * another user's process): then chDB's lock decides.
+ * locked, for as long as it runs). Undefined when it cannot be told (no /proc, or another
+ * user's process): then chDB's lock decides.
  */
 function certainLockHolder(dir: string): ReturnType<typeof lockHolder> {
   const holder = lockHolder(dir);
-  if (!holder) return undefined;
-  try {
-    const status = realpathSync(path.join(dir, 'status'));
-    const fds = `/proc/${holder.pid}/fd`;
-    return readdirSync(fds).some((fd) => readlinkSync(path.join(fds, fd)) === status) ? holder : undefined;
-  } catch {
-    return undefined;
-  }
+  return holder && hasFileOpen(holder.pid, path.join(dir, 'status')) === true ? holder : undefined;
 }
 
 /**

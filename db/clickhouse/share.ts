@@ -215,12 +215,15 @@ function withSettings(sql: string, settings: [string, string][]): string {
   return `${body}\nSETTINGS ${settings.map(([key, value]) => `${key} = ${settingLiteral(value)}`).join(', ')}`;
 }
 
+/** A setting's value as the URL carries it: numbers stay numbers, the rest is text. */
+const NUMERIC = /^-?\d+(\.\d+)?$/;
+
 function settingValue(value: string): string | number {
-  return /^-?\d+(\.\d+)?$/.test(value) ? Number(value) : value;
+  return NUMERIC.test(value) ? Number(value) : value;
 }
 
 function settingLiteral(value: string): string {
-  return /^-?\d+(\.\d+)?$/.test(value) ? value : `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+  return NUMERIC.test(value) ? value : `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 }
 
 /**

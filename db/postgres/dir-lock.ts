@@ -1,5 +1,5 @@
-import { closeSync, openSync, readFileSync, readdirSync, readlinkSync, realpathSync, rmSync, writeSync } from 'node:fs';
-import path from 'node:path';
+import { closeSync, openSync, rmSync, writeSync } from 'node:fs';
+import { hasFileOpen, processState, readHolderFile } from '../holder-file';
 
 // PGlite opens its data directory without checking that another process has it open, and two
 // processes writing one Postgres directory corrupt it (the second removes the first's
@@ -53,39 +53,19 @@ export function takeFileLock(file: string): { lock: FileLock } | { holder: LockH
 
 /** The process that holds `file`, if it is alive and (where /proc tells) has the file open. */
 function liveHolder(file: string): LockHolder | undefined {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch {
-    return undefined;
-  }
-  const pid = Number(/^PID:\s*(\d+)/m.exec(text)?.[1]);
-  const since = /^Since:\s*(.+)$/m.exec(text)?.[1]?.trim();
-  // A file still being written by its creator (no PID yet) is held.
-  if (!Number.isInteger(pid) || pid <= 0) return text === '' ? { pid: 0, since: undefined } : undefined;
+  const holder = readHolderFile(file, 'Since');
+  if (!holder) return undefined;
+  const { pid, since } = holder;
+  // Created but not written yet: its creator is between the two calls.
+  if (pid === undefined) return { pid: 0, since: undefined };
   if (pid === process.pid) return { pid, since };
-  try {
-    process.kill(pid, 0);
-  } catch (error) {
-    // EPERM: alive, another user's: it holds the file (its directory is not ours to judge).
-    if ((error as NodeJS.ErrnoException).code === 'EPERM') return { pid, since };
-    return undefined;
+  switch (processState(pid)) {
+    case 'gone':
+      return undefined;
+    case 'foreign':
+      return { pid, since };
+    case 'alive':
+      // Where /proc cannot tell (macOS), a live PID is taken at its word.
+      return hasFileOpen(pid, file) === false ? undefined : { pid, since };
   }
-  const fds = `/proc/${pid}/fd`;
-  let entries: string[];
-  try {
-    entries = readdirSync(fds);
-  } catch {
-    // No /proc (macOS) or not ours to read: a live PID is taken at its word.
-    return { pid, since };
-  }
-  const target = realpathSync(file);
-  for (const fd of entries) {
-    try {
-      if (readlinkSync(path.join(fds, fd)) === target) return { pid, since };
-    } catch {
-      // closed meanwhile
-    }
-  }
-  return undefined;
 }

@@ -105,6 +105,12 @@ describe('an embedded ClickHouse shared by the process that holds it', () => {
     };
     expect(await maxThreads({ max_threads: 1 })).toBe('1');
     expect(await maxThreads()).not.toBe('1');
+    const time = async (settings?: Record<string, string>) => {
+      const result = await shared.client.query({ query: "SELECT toDateTime('2024-01-01 00:00:00', 'UTC') AS t", format: 'JSONEachRow', ...(settings ? { clickhouse_settings: settings } : {}) });
+      return (await result.json<{ t: string }>())[0]!.t;
+    };
+    expect(await time({ date_time_output_format: 'iso' })).toBe('2024-01-01T00:00:00Z');
+    expect(await time()).toBe('2024-01-01 00:00:00');
   });
 
   it('reports the engine\'s errors as ClickHouse does, code and type included', async () => {
