@@ -69,6 +69,13 @@ const MIGRATION_LOCK_KEY = 0x74706d696772n;
 
 const PING_TIMEOUT_MS = 2_000;
 
+/**
+ * Postgres's buffer cache in the embedded database. PGlite keeps Postgres's default (128MB),
+ * all of it in the process's WebAssembly heap, for a database that on a laptop holds a few
+ * tenants: at 16MB a reopened PGlite measured 214–217 MiB of RSS against 326–344.
+ */
+const PGLITE_SHARED_BUFFERS = '16MB';
+
 export async function openDatabase(options: OpenDatabaseOptions): Promise<DatabaseHandle> {
   return options.databaseUrl ? openPostgres(options.databaseUrl, options) : openPglite(options);
 }
@@ -182,7 +189,7 @@ async function openPglite(options: OpenDatabaseOptions): Promise<DatabaseHandle>
   const lock = taken.lock;
   try {
     mkdirSync(dir, { recursive: true });
-    client = new PGlite(dir);
+    client = new PGlite(dir, { startParams: [...PGlite.defaultStartParams, '-c', `shared_buffers=${PGLITE_SHARED_BUFFERS}`] });
     await client.waitReady;
   } catch (error) {
     lock.release();
