@@ -56,10 +56,30 @@ export async function shareEmbeddedClickHouse(connection: ChdbConnection, dataDi
       sendError(response, 503, 1002, 'UNKNOWN_EXCEPTION', `the process holding the embedded ClickHouse (PID ${process.pid}) is stopping`);
       return;
     }
-    void answer(connection, request, response).catch((error: unknown) => {
-      logger.warn({ err: error }, 'shared ClickHouse: could not answer a request');
-      if (!response.headersSent) sendError(response, 500, 1001, 'STD_EXCEPTION', messageOf(error));
-      else response.destroy();
+    const tally = tallies.get(request.socket);
+    void answer(connection, request, response)
+      .catch((error: unknown) => {
+        logger.warn({ err: error }, 'shared ClickHouse: could not answer a request');
+        if (!response.headersSent) return sendError(response, 500, 1001, 'STD_EXCEPTION', messageOf(error));
+        response.destroy();
+        return false;
+      })
+      .then((written) => {
+        if (!tally) return;
+        tally.requests++;
+        if (written === false) tally.failed++;
+        else tally.rowsWritten += written;
+      });
+  });
+  // What each local client did, logged when it disconnects (an import: its inserts).
+  const tallies = new WeakMap<Socket, { requests: number; failed: number; rowsWritten: number; since: number }>();
+  server.on('connection', (socket: Socket) => {
+    const tally = { requests: 0, failed: 0, rowsWritten: 0, since: performance.now() };
+    tallies.set(socket, tally);
+    socket.once('close', () => {
+      if (tally.requests === 0) return;
+      const { since, ...counts } = tally;
+      logger.info({ ...counts, seconds: Math.round((performance.now() - since) / 100) / 10 }, 'a local client of the embedded ClickHouse disconnected');
     });
   });
   // A CLI that is killed mid-request leaves its socket half-open; nothing should wait on it.
@@ -125,11 +145,12 @@ const NOT_SETTINGS = new Set(['query', 'query_id', 'database', 'user', 'password
 const HTTP_LAYER_SETTINGS = new Set(['wait_end_of_query', 'send_progress_in_http_headers', 'http_headers_progress_interval_ms', 'enable_http_compression', 'http_zlib_compression_level', 'http_response_buffer_size', 'buffer_size']);
 const SETTING_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
-async function answer(connection: ChdbConnection, request: IncomingMessage, response: ServerResponse): Promise<void> {
+/** Answers one request: the rows it wrote, or false when it was refused or failed. */
+async function answer(connection: ChdbConnection, request: IncomingMessage, response: ServerResponse): Promise<number | false> {
   const url = new URL(request.url ?? '/', 'http://localhost');
   if (url.pathname === '/ping') {
     response.writeHead(200, { 'Content-Type': 'text/plain; charset=UTF-8' }).end('Ok.\n');
-    return;
+    return 0;
   }
   if (url.pathname !== '/') return sendError(response, 404, 1002, 'UNKNOWN_EXCEPTION', `no handler for ${url.pathname}: this socket answers / and /ping`);
   // ClickHouse runs a GET read-only; the client sends every query as a POST, and this socket takes no other.
@@ -173,7 +194,7 @@ async function answer(connection: ChdbConnection, request: IncomingMessage, resp
       });
       response.writeHead(200, headers(queryId, format, { written_rows: summary.rowsWritten, written_bytes: summary.bytesWritten }));
       response.end();
-      return;
+      return summary.rowsWritten;
     }
     if (data && settings.length > 0) return sendError(response, 400, 1002, 'UNKNOWN_EXCEPTION', 'settings on an insert are supported only for INSERT INTO table (columns) FORMAT F');
     // Settings go on the statement itself (ClickHouse takes a SETTINGS clause after FORMAT
@@ -190,9 +211,10 @@ async function answer(connection: ChdbConnection, request: IncomingMessage, resp
     const output = Buffer.concat(chunks);
     response.writeHead(200, headers(queryId, format, { read_rows: Number(result.summary?.read_rows ?? 0), result_bytes: output.length }));
     response.end(output);
+    return 0;
   } catch (error) {
     const text = engineErrorText(error);
-    sendError(response, 500, Number(/^Code: (\d+)/.exec(text)?.[1] ?? 1001), 'STD_EXCEPTION', text);
+    return sendError(response, 500, Number(/^Code: (\d+)/.exec(text)?.[1] ?? 1001), 'STD_EXCEPTION', text);
   }
 }
 
@@ -258,10 +280,11 @@ function engineErrorText(error: unknown): string {
   return messageOf(error);
 }
 
-function sendError(response: ServerResponse, status: number, code: number, type: string, message: string): void {
+function sendError(response: ServerResponse, status: number, code: number, type: string, message: string): false {
   const text = /^Code: \d+\./.test(message) ? message : `Code: ${code}. DB::Exception: ${message}${type ? ` (${type})` : ''}`;
   response.writeHead(status, { 'Content-Type': 'text/plain; charset=UTF-8', 'X-ClickHouse-Exception-Code': String(code) });
   response.end(`${text}\n`);
+  return false;
 }
 
 function messageOf(error: unknown): string {

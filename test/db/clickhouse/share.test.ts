@@ -19,7 +19,8 @@ const T0 = Date.UTC(2024, 2, 1);
 /** A raw HTTP request to the socket: what a client other than ours could send. */
 function send(socketPath: string, pathAndQuery: string, body: Buffer | string = '', headers: Record<string, string> = {}, method = 'POST'): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
-    const req = request({ socketPath, path: pathAndQuery, method, headers }, (res) => {
+    // A connection of its own, closed after the answer (the server logs each client as it leaves).
+    const req = request({ socketPath, path: pathAndQuery, method, headers, agent: false }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
@@ -36,7 +37,7 @@ describe('an embedded ClickHouse shared by the process that holds it', () => {
 
   beforeAll(async () => {
     dataDir = await mkdtemp(path.join(tmpdir(), 'tp-ch-share-'));
-    holder = await startHolder(dataDir);
+    holder = await startHolder(dataDir, 'info');
     shared = await openClickHouse({ dataDir, logger });
   }, 60_000);
   afterAll(async () => {
@@ -151,8 +152,25 @@ describe('an embedded ClickHouse shared by the process that holds it', () => {
     expect(await createMarketDataRepository(shared.client).countBars('EURUSD', 'H1')).toBe(100);
   });
 
-  it('is opened by the next process itself once the holder has closed, and its socket is gone', async () => {
+  it('logs what each local client did when it disconnects', async () => {
     await shared.close();
+    type Client = { requests: number; failed: number; rowsWritten: number };
+    const clients = (): Client[] =>
+      holder
+        .output()
+        .split('\n')
+        .filter((line) => line.includes('a local client of the embedded ClickHouse disconnected'))
+        .map((line) => JSON.parse(line) as Client);
+    const sum = (key: keyof Client) => clients().reduce((total, client) => total + client[key], 0);
+    for (let waited = 0; waited < 3_000 && sum('rowsWritten') < 1_100; waited += 50) await new Promise((resolve) => setTimeout(resolve, 50));
+    // 100 bars and 1,000 ticks inserted through the client; failed: its two engine errors and
+    // the eight requests refused above, each on a connection of its own.
+    expect(sum('rowsWritten')).toBe(1_100);
+    expect(sum('failed')).toBe(10);
+    expect(clients().filter((client) => client.rowsWritten > 0)).toEqual([expect.objectContaining({ rowsWritten: 1_100, failed: 2 })]);
+  });
+
+  it('is opened by the next process itself once the holder has closed, and its socket is gone', async () => {
     await holder.stop('SIGTERM');
     expect(existsSync(shareSocketPath(dataDir))).toBe(false);
     const own = await openClickHouse({ dataDir, logger });
