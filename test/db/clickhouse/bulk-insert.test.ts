@@ -72,6 +72,24 @@ describe('bulk inserts on chDB', () => {
   });
   afterAll(async () => store?.close());
 
+  it('hands a bulk insert\'s bytes to chDB itself, not to the client (which would copy them into strings)', async () => {
+    const client = handle.client;
+    const insert = client.insert.bind(client);
+    const refused = () => Promise.reject(new Error('the client was asked to insert'));
+    client.insert = refused as typeof client.insert;
+    try {
+      const bulk = createMarketDataRepository(client).bulkInsertBars();
+      bulk.add({ timeMs: 0, open: 1, high: 1, low: 1, close: 1, tickVolume: 1, spread: 1 });
+      expect(await bulk.flush({ symbol: 'RAWPATH', timeframe: 'M1' })).toBe(1);
+      const viaClient = createMarketDataRepository(client, { bulkTransport: 'client' }).bulkInsertBars();
+      viaClient.add({ timeMs: 0, open: 1, high: 1, low: 1, close: 1, tickVolume: 1, spread: 1 });
+      await expect(viaClient.flush({ symbol: 'RAWPATH', timeframe: 'M1' })).rejects.toThrow('the client was asked to insert');
+    } finally {
+      client.insert = insert;
+    }
+    expect(await repo.countBars('RAWPATH', 'M1')).toBe(1);
+  });
+
   // 'auto' hands the bytes to chDB itself; 'client' is the path a ClickHouse server gets.
   describe.each(['auto', 'client'] as const)('through %s', (transport) => {
     const tag = transport.toUpperCase();
