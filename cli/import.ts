@@ -45,7 +45,9 @@ export const importCommand: Command = {
 Times are stored in UTC; "from"/"to" are the earliest/latest accepted times, ISO-8601 UTC.
 Ticks go to the ticks table (source "import:<file name>"), bars to bars. Re-importing a
 file adds no duplicates, so a run that was interrupted is repaired by running it again.
-Progress is shown on stderr when it is a terminal.`,
+While \`tradepilot start\` runs on the same DATA_DIR (and CLICKHOUSE_URL is unset), the rows go
+through its embedded ClickHouse ($DATA_DIR/run/clickhouse.sock) and this process does not
+load chDB itself. Progress is shown on stderr when it is a terminal.`,
   options: {
     symbol: { type: 'string' },
     format: { type: 'string' },
