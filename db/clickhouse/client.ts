@@ -142,8 +142,9 @@ export async function openClickHouse(options: OpenClickHouseOptions): Promise<Cl
     try {
       share = await shareEmbeddedClickHouse(embedded, options.dataDir, log);
     } catch (error) {
-      await client.close().catch(() => undefined);
-      throw new UnavailableError('clickhouse_share_failed', `cannot let other commands use ${where}: ${messageOf(error)}`, error);
+      // Sharing is a convenience: where DATA_DIR cannot hold a Unix socket (some network or
+      // Windows-mounted file systems) this process runs as before, without it.
+      log.warn({ reason: messageOf(error) }, `cannot serve ${where} to other tradepilot commands; an import will have to wait until this process stops`);
     }
   }
 
