@@ -20,8 +20,11 @@ export function shareSocketPath(dataDir: string): string {
 
 /** The longest Unix socket path the kernel accepts (sun_path is 108 bytes, NUL included). */
 const MAX_SOCKET_PATH_BYTES = 107;
-/** Largest request body accepted; the importer's inserts are a few hundred KiB. */
-export const MAX_SHARE_BODY_BYTES = 64 * 1024 * 1024;
+/**
+ * Largest request body accepted. The importer's inserts are a few hundred KiB; its largest
+ * batch (`--batch-size 1000000`) makes bodies of ≈ 70-90 MB.
+ */
+export const MAX_SHARE_BODY_BYTES = 256 * 1024 * 1024;
 /** How long close() lets running requests finish before it cuts their connections. */
 const CLOSE_GRACE_MS = 3_000;
 
