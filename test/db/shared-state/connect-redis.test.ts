@@ -222,6 +222,9 @@ describe('createSharedState', () => {
       await waitFor('a publish after the outage', async () => state.bus.publish(stream, tick(3)).catch(() => null), 15_000);
       await waitFor('delivery to resume', () => seen.some((m) => m.event.type === 'tick' && m.event.last === 3), 15_000);
       await waitFor('the unacked entry redelivered', () => seen.some((m) => m.event.type === 'tick' && m.event.last === 2 && m.deliveries === 2), 15_000);
+      // The subscription says it resumed once the whole batch is handled, after the handler
+      // that recorded the redelivery has returned.
+      await waitFor('the subscription to say it resumed', () => lines().some((l) => l.msg === 'bus subscription resumed'), 15_000);
       expect(await state.ping()).toBe(true);
       const messages = lines().map((l) => l.msg);
       expect(messages.filter((m) => m === 'Redis connection lost; reconnecting with backoff')).toHaveLength(1);
