@@ -42,15 +42,14 @@ import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, open, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { CLI_BUNDLE, ensureBundle } from '../bin/bundle.mjs';
+import { REPO, startCli } from '../test/support/cli';
 import { alone, round, seededRandom, versus, type BenchContext, type BenchSuite } from './harness';
 
 const SUITE = 'import';
 const ROWS = 1_000_000;
 const BIG_ROWS = 4_000_000;
 const TARGET_RSS_MIB = 300;
-const REPO = fileURLToPath(new URL('../', import.meta.url));
 const TIME = '/usr/bin/time';
 
 /** The naive peer: whole file in memory, then every bar in an array. */
@@ -213,24 +212,9 @@ interface RunningStart {
 async function intoRunningStart(file: string, rows: number, context: BenchContext): Promise<RunningStart> {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'tp-bench-import-start-'));
   context.progress('tradepilot start');
-  const start = spawn(process.execPath, ['bin/tradepilot.mjs', 'start'], {
-    cwd: REPO,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', DATA_DIR: dataDir, ADMIN_PORT: '0', MT5_BRIDGE_PORT: '0', LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const exited = new Promise<void>((resolve) => start.once('close', () => resolve()));
-  const rssMiB = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${start.pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
+  const start = await startCli({ DATA_DIR: dataDir, ADMIN_PORT: '0', MT5_BRIDGE_PORT: '0', LOG_LEVEL: 'warn' });
+  const rssMiB = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${start.child.pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
   try {
-    await new Promise<void>((resolve, reject) => {
-      let out = '';
-      const onData = (chunk: Buffer) => {
-        out += chunk.toString();
-        if (out.includes('Press Ctrl+C to stop.')) resolve();
-      };
-      start.stdout.on('data', onData);
-      start.stderr.on('data', onData);
-      void exited.then(() => reject(new Error(`tradepilot start exited before it was ready: ${out.trim().split('\n').pop() ?? ''}`)));
-    });
     // Let its start-up settle (migrations, first sandbox bars) before the reference reading.
     await new Promise((resolve) => setTimeout(resolve, 3_000));
     const before = rssMiB();
@@ -252,8 +236,7 @@ async function intoRunningStart(file: string, rows: number, context: BenchContex
       clearInterval(poll);
     }
   } finally {
-    start.kill('SIGTERM');
-    await exited;
+    await start.stop('SIGTERM');
     await rm(dataDir, { recursive: true, force: true });
   }
 }

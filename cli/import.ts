@@ -72,7 +72,7 @@ load chDB itself. Progress is shown on stderr when it is a terminal.`,
     });
     // Loaded on use (the native chDB library is large), and db/clickhouse rather than db:
     // an import needs no Postgres or Redis drivers in memory.
-    const { createMarketDataRepository, openClickHouse, sharedStoreLost } = await import('../db/clickhouse');
+    const { createMarketDataRepository, openClickHouse, shareLost } = await import('../db/clickhouse');
     const clickhouse = await openClickHouse({ clickhouseUrl: config.clickhouseUrl, dataDir: config.dataDir, logger });
     const results: ImportResult[] = [];
     try {
@@ -110,10 +110,10 @@ load chDB itself. Progress is shown on stderr when it is a terminal.`,
       if (json) ctx.stdout.write(`${JSON.stringify(jsonSummary(totals))}\n`);
       else if (results.length > 1) ctx.stdout.write(`total: ${countsText(totals)} in ${results.length} files\n`);
     } catch (error) {
-      if (clickhouse.holder && sharedStoreLost(clickhouse, error)) {
+      if (clickhouse.holderPid !== undefined && shareLost(error)) {
         throw new UnavailableError(
           'clickhouse_holder_stopped',
-          `the process (PID ${clickhouse.holder.pid}) whose embedded ClickHouse this import was writing to stopped before the import finished: run the same import again to complete it (what is stored already is not duplicated)`,
+          `the process (PID ${clickhouse.holderPid}) whose embedded ClickHouse this import was writing to stopped before the import finished: run the same import again to complete it (what is stored already is not duplicated)`,
           error,
         );
       }

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { ClickHouseLogLevel, createClient, type ClickHouseClient, type Logger as ClickHouseLogger } from '@clickhouse/client';
@@ -8,7 +8,7 @@ import { UnavailableError } from '../../core/errors';
 import type { Logger } from '../../core/logger';
 import { hasFileOpen, processState, readHolderFile } from '../holder-file';
 import { CLICKHOUSE_MIGRATIONS, SCHEMA_MIGRATIONS_DDL, type ClickHouseMigration } from './migrations';
-import { shareEmbeddedClickHouse, shareSocketExists, shareSocketPath, unixSocketAgent, type ClickHouseShare } from './share';
+import { shareEmbeddedClickHouse, shareSocketPath, unixSocketAgent, type ClickHouseShare } from './share';
 
 export type { ClickHouseClient } from '@clickhouse/client';
 
@@ -19,8 +19,8 @@ export interface ClickHouseHandle {
   client: ClickHouseClient;
   /** 'chdb-shared': the embedded engine of another local process (`tradepilot start`), through its socket. */
   kind: 'server' | 'chdb' | 'chdb-shared';
-  /** chdb-shared: the process that holds the store, and the socket it serves it on. */
-  holder?: { pid: number; socketPath: string };
+  /** chdb-shared: the process that holds the store (see `shareLost` for when it goes away). */
+  holderPid?: number;
   /** Applies pending migrations in order; running it again is a no-op. */
   migrate(): Promise<void>;
   /** True when the server (or the embedded engine) answers right now; never throws. */
@@ -100,14 +100,15 @@ export async function openClickHouse(options: OpenClickHouseOptions): Promise<Cl
     // Asked before chDB is, when it can be told for sure: chDB's own refusal comes with a
     // line of its own on stderr ("Cannot lock file …") ahead of ours.
     holder = certainLockHolder(dir);
+    const socket = shareSocketPath(options.dataDir);
     // A process that would share the store (a second `tradepilot start`) must hold it itself.
-    if (holder && (options.share || !shareSocketExists(options.dataDir))) throw inUse(where, holder, undefined, options.share ? 'owner' : 'unshared');
+    if (holder && (options.share || !existsSync(socket))) throw inUse(where, holder, undefined, options.share ? 'owner' : 'unshared');
     if (holder) {
       kind = 'chdb-shared';
-      where = `${where}, through the process that holds it (PID ${holder.pid}, socket ${shareSocketPath(options.dataDir)})`;
+      where = `${where}, through the process that holds it (PID ${holder.pid}, socket ${socket})`;
       client = createClient({
         url: 'http://localhost',
-        http_agent: unixSocketAgent(shareSocketPath(options.dataDir)),
+        http_agent: unixSocketAgent(socket),
         compression: { request: false, response: false },
         request_timeout: options.requestTimeoutMs ?? 60_000,
         log: clientLog,
@@ -152,7 +153,7 @@ export async function openClickHouse(options: OpenClickHouseOptions): Promise<Cl
   return {
     client,
     kind,
-    ...(kind === 'chdb-shared' && holder ? { holder: { pid: holder.pid, socketPath: shareSocketPath(options.dataDir) } } : {}),
+    ...(kind === 'chdb-shared' && holder ? { holderPid: holder.pid } : {}),
     async migrate() {
       const applied = await runMigrations(client, CLICKHOUSE_MIGRATIONS, { embedded: kind !== 'server' });
       if (applied.length > 0) log.info({ applied }, 'clickhouse migrations applied');
@@ -265,23 +266,6 @@ function inUse(where: string, holder: { pid: number; startedAt: string | undefin
     `cannot open ${where}: another process is using it (PID ${holder.pid}${since}). ${hints[why]}, or set CLICKHOUSE_URL to a ClickHouse server, which any number of processes can share`,
     cause,
   );
-}
-
-/** Errors of a connection that ended or could not be made. */
-const GONE_CODES = new Set(['EPIPE', 'ECONNRESET', 'ECONNREFUSED', 'ENOENT']);
-
-/**
- * True when `error`, raised by a request of `handle`, came from the holder of a shared store
- * going away (stopped, or stopping): the connection broke, or it answered that it is stopping.
- */
-export function sharedStoreLost(handle: ClickHouseHandle, error: unknown): boolean {
-  if (handle.kind !== 'chdb-shared') return false;
-  for (let e: unknown = error, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
-    const { code, message } = e as { code?: unknown; message?: unknown };
-    if (typeof code === 'string' && GONE_CODES.has(code)) return true;
-    if (typeof message === 'string' && (/ is stopping\b/.test(message) || /socket hang up/.test(message))) return true;
-  }
-  return false;
 }
 
 function messageOf(error: unknown): string {

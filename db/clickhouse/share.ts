@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, mkdirSync, rmSync } from 'node:fs';
+import { chmodSync, mkdirSync, rmSync } from 'node:fs';
 import { Agent, createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createConnection, type Socket } from 'node:net';
 import path from 'node:path';
@@ -25,11 +25,12 @@ const MAX_SOCKET_PATH_BYTES = 107;
  * batch (`--batch-size 1000000`) makes bodies of ≈ 70-90 MB.
  */
 export const MAX_SHARE_BODY_BYTES = 256 * 1024 * 1024;
+/** What a stopping holder answers to a request, and what `shareLost` recognises. */
+const STOPPING = 'is stopping';
 /** How long close() lets running requests finish before it cuts their connections. */
 const CLOSE_GRACE_MS = 3_000;
 
 export interface ClickHouseShare {
-  readonly socketPath: string;
   close(): Promise<void>;
 }
 
@@ -50,13 +51,15 @@ export async function shareEmbeddedClickHouse(connection: ChdbConnection, dataDi
   rmSync(socketPath, { force: true });
 
   let closing = false;
+  // What each local client did, logged when it disconnects (an import: its inserts).
+  const tallies = new WeakMap<Socket, { requests: number; failed: number; rowsWritten: number; since: number }>();
   const server = createServer((request, response) => {
     if (closing) {
       // A request on a kept-alive connection after close() began: the client learns why, and
       // the connection ends with this answer.
       response.setHeader('Connection', 'close');
       request.resume();
-      sendError(response, 503, 1002, 'UNKNOWN_EXCEPTION', `the process holding the embedded ClickHouse (PID ${process.pid}) is stopping`);
+      sendError(response, 503, 1002, 'UNKNOWN_EXCEPTION', `the process holding the embedded ClickHouse (PID ${process.pid}) ${STOPPING}`);
       return;
     }
     const tally = tallies.get(request.socket);
@@ -74,8 +77,6 @@ export async function shareEmbeddedClickHouse(connection: ChdbConnection, dataDi
         else tally.rowsWritten += written;
       });
   });
-  // What each local client did, logged when it disconnects (an import: its inserts).
-  const tallies = new WeakMap<Socket, { requests: number; failed: number; rowsWritten: number; since: number }>();
   server.on('connection', (socket: Socket) => {
     const tally = { requests: 0, failed: 0, rowsWritten: 0, since: performance.now() };
     tallies.set(socket, tally);
@@ -99,7 +100,6 @@ export async function shareEmbeddedClickHouse(connection: ChdbConnection, dataDi
 
   let closed: Promise<void> | undefined;
   return {
-    socketPath,
     /**
      * Stops taking connections and ends the open ones: a request already running finishes
      * (its insert is whole or absent), later ones are refused (503), and what is still open
@@ -129,9 +129,21 @@ export function unixSocketAgent(socketPath: string): Agent {
   })({ keepAlive: true, maxSockets: 4 });
 }
 
-/** True when a process serves its embedded ClickHouse for `dataDir`, as far as the file system tells. */
-export function shareSocketExists(dataDir: string): boolean {
-  return existsSync(shareSocketPath(dataDir));
+/** Errors of a connection to the socket that ended, or could not be made (the socket file gone). */
+const GONE_CODES = new Set(['EPIPE', 'ECONNRESET', 'ECONNREFUSED', 'ENOENT']);
+
+/**
+ * True when `error`, from a request through another process's socket, means that process went
+ * away (stopped, or is stopping): the connection broke or could not be made, or it answered
+ * that it is stopping.
+ */
+export function shareLost(error: unknown): boolean {
+  for (let e: unknown = error, depth = 0; e && depth < 8; e = (e as { cause?: unknown }).cause, depth++) {
+    const { code, message } = e as { code?: unknown; message?: unknown };
+    if (typeof code === 'string' && GONE_CODES.has(code)) return true;
+    if (typeof message === 'string' && message.includes(` ${STOPPING}`)) return true;
+  }
+  return false;
 }
 
 /** `INSERT INTO t (a, b) FORMAT F`, as @clickhouse/client writes it for `insert()`. */
@@ -186,11 +198,11 @@ async function answer(connection: ChdbConnection, request: IncomingMessage, resp
 
   try {
     const insert = data ? CLIENT_INSERT.exec(sql.trim()) : null;
-    if (insert && data) {
+    if (insert) {
       const [, table, columns, insertFormat] = insert;
       const summary = await connection.chdb.rawInsert({
         table: table!,
-        values: data,
+        values: data!,
         format: insertFormat as 'TabSeparated',
         ...(columns ? { columns: columns.split(',').map((column) => column.trim()) } : {}),
         settings: { ...INSERT_DEFAULTS, ...Object.fromEntries(settings.map(([key, value]) => [key, settingValue(value)])) },
@@ -216,8 +228,7 @@ async function answer(connection: ChdbConnection, request: IncomingMessage, resp
     response.end(output);
     return 0;
   } catch (error) {
-    const text = engineErrorText(error);
-    return sendError(response, 500, Number(/^Code: (\d+)/.exec(text)?.[1] ?? 1001), 'STD_EXCEPTION', text);
+    return sendError(response, 500, 1001, 'STD_EXCEPTION', engineErrorText(error));
   }
 }
 
@@ -278,14 +289,22 @@ function engineErrorText(error: unknown): string {
   const cause = (error as { cause?: unknown } | undefined)?.cause;
   for (const candidate of [cause, error]) {
     const text = candidate instanceof Error ? candidate.message : undefined;
-    if (text && /^Code: \d+\./.test(text)) return text;
+    if (text && ENGINE_ERROR.test(text)) return text;
   }
   return messageOf(error);
 }
 
+/** ClickHouse's error text, `Code: N. DB::Exception: … (TYPE)`. */
+const ENGINE_ERROR = /^Code: (\d+)\./;
+
+/**
+ * Answers with an error as ClickHouse does. `message` already in the engine's form (with its own
+ * code) is sent as it is; otherwise it is put in that form with `code` and `type`.
+ */
 function sendError(response: ServerResponse, status: number, code: number, type: string, message: string): false {
-  const text = /^Code: \d+\./.test(message) ? message : `Code: ${code}. DB::Exception: ${message}${type ? ` (${type})` : ''}`;
-  response.writeHead(status, { 'Content-Type': 'text/plain; charset=UTF-8', 'X-ClickHouse-Exception-Code': String(code) });
+  const own = ENGINE_ERROR.exec(message);
+  const text = own ? message : `Code: ${code}. DB::Exception: ${message} (${type})`;
+  response.writeHead(status, { 'Content-Type': 'text/plain; charset=UTF-8', 'X-ClickHouse-Exception-Code': own ? own[1]! : String(code) });
   response.end(`${text}\n`);
   return false;
 }

@@ -9,10 +9,10 @@ import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import pg from 'pg';
-import { takeFileLock } from './dir-lock';
 import { passwordOf, redactUrl } from '../../core/config';
 import { UnavailableError } from '../../core/errors';
 import type { Logger } from '../../core/logger';
+import { takeFileLock } from './dir-lock';
 import { causeMessage, translateDatabaseError } from './errors';
 import * as schema from './schema';
 

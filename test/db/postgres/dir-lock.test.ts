@@ -7,17 +7,14 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../../core/logger';
 import { openDatabase } from '../../../db';
 import { takeFileLock } from '../../../db/postgres/dir-lock';
-import { REPO } from '../../support/cli';
+import { startTsxChild } from '../../support/tsx-child';
 
 const logger = createLogger({ level: 'silent', pretty: false });
 
-/** A child process that takes `file` and keeps it; resolves with its first line of output. */
-function holdInChild(file: string): Promise<{ child: ChildProcess; said: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(REPO, 'test/support/file-lock-holder.ts'), file], { cwd: REPO, stdio: ['ignore', 'pipe', 'inherit'] });
-  return new Promise((resolve, reject) => {
-    child.stdout!.once('data', (chunk: Buffer) => resolve({ child, said: chunk.toString().trim() }));
-    child.once('exit', (code) => reject(new Error(`the lock holder exited (${code})`)));
-  });
+/** A child process that takes `file` and keeps it; resolves with what it said (held / refused PID). */
+async function holdInChild(file: string): Promise<{ child: ChildProcess; said: string }> {
+  const { child, readyLine } = await startTsxChild('file-lock-holder.ts', [file]);
+  return { child, said: readyLine };
 }
 
 async function kill(child: ChildProcess): Promise<void> {
