@@ -18,14 +18,16 @@
  * both symbols' rows.
  *
  * `peak_anon_rss_mib…` split that peak: RssAnon is the process's private memory (V8's heap,
- * chDB's allocations, buffers); the rest of RSS is node and libchdb mapped from disk
- * (≈ 208 MiB here, most of it libchdb's code touched at start-up), the same for any file.
+ * chDB's allocations, buffers); the rest of RSS is node and libchdb mapped from disk, the
+ * same for any file. The peak is the moment libchdb loads (its static initialisers touch
+ * ≈ 125 MiB of it); the process then drops the pages start-up touched
+ * (db/clickhouse/release-pages.ts) and stays below that peak for the rest of the import.
  *
- * Memory is in MiB (the kernel's KiB / 1024), the unit `ps` and `top` count in: 300 MiB is
- * 315 MB. Target (the issue): peak RSS < 300 MB whatever the file size; the warning below
- * compares with 300 MiB. chDB runs inside the importing process; `baseline_rss_mib` is the
- * peak of importing a 1-bar file, i.e. the fixed price of Node + the CLI + the embedded
- * ClickHouse before any row is read.
+ * Memory is in MiB (the kernel's KiB / 1024), the unit `ps` and `top` count in. Target (the
+ * issue): peak RSS < 300 MB (286.1 MiB) whatever the file size; the warning below compares
+ * with that. chDB runs inside the importing process; `baseline_rss_mib` is the peak of
+ * importing a 1-bar file, i.e. the fixed price of Node + the CLI + the embedded ClickHouse
+ * before any row is read.
  *
  * `…_into_running_start`: the 1M file imported while `tradepilot start` runs on the same
  * DATA_DIR. The running process holds the embedded ClickHouse and the import goes through it
@@ -49,7 +51,8 @@ import { alone, round, seededRandom, versus, type BenchContext, type BenchSuite 
 const SUITE = 'import';
 const ROWS = 1_000_000;
 const BIG_ROWS = 4_000_000;
-const TARGET_RSS_MIB = 300;
+/** 300 MB (decimal, as the issue states it) in MiB. */
+const TARGET_RSS_MIB = 300e6 / 2 ** 20;
 const TIME = '/usr/bin/time';
 
 /** The naive peer: whole file in memory, then every bar in an array. */
@@ -294,7 +297,7 @@ export const suite: BenchSuite = {
       const peak = Math.max(oursMillion.peakRssMiB, oursBig.peakRssMiB, oursBigAgain?.peakRssMiB ?? 0);
       if (peak >= TARGET_RSS_MIB) {
         process.stderr.write(
-          `import: peak RSS ${round(peak, 0)} MiB is over the ${TARGET_RSS_MIB} MiB target; ${round(base.peakRssMiB, 0)} MiB of it is the process with chDB before any row (baseline_rss_mib)\n`,
+          `import: peak RSS ${round(peak, 1)} MiB is over the 300 MB (${round(TARGET_RSS_MIB, 1)} MiB) target; ${round(base.peakRssMiB, 1)} MiB of it is the process with chDB before any row (baseline_rss_mib)\n`,
         );
       }
     } finally {

@@ -2,7 +2,8 @@
 # Installs what a fresh Debian/Ubuntu machine with Node 20 lacks, idempotently:
 #   - system libraries that canvas (charts) builds against, Chromium for the browser tests,
 #     poppler for checking PDFs;
-#   - npm packages (npm install, skipped when package-lock.json is unchanged since the last run);
+#   - npm packages (npm install, skipped when package-lock.json is unchanged since the last run)
+#     and the native addon db/clickhouse/native (scripts/build-native.mjs);
 #   - with --services: PostgreSQL and Redis for the integration tests, installed and started
 #     when they are not already answering on 127.0.0.1.
 # Re-running it is cheap: every step checks first.
@@ -58,6 +59,9 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$lock_hash" ]; then
   ONNXRUNTIME_NODE_INSTALL=skip npm install --no-audit --no-fund --loglevel=error
   echo "$lock_hash" > "$stamp"
 fi
+# npm install builds the native addon (db/clickhouse/native) after installing; this builds it
+# where node_modules predates the addon or its sources changed, and is a no-op otherwise.
+node scripts/build-native.mjs
 
 as_postgres() {
   if [ "$(id -u)" = 0 ]; then su postgres -c "$(printf '%q ' "$@")"
