@@ -81,7 +81,7 @@ function pad(n: number): string {
 }
 
 /** Writes an MT5 "Export bars" file of `rows` M1 bars (a seeded random walk), in 10k-line chunks. */
-async function generateBars(file: string, rows: number): Promise<number> {
+export async function generateBars(file: string, rows: number): Promise<number> {
   const random = seededRandom(42);
   const handle = await open(file, 'w');
   try {

@@ -16,6 +16,11 @@
  *   it. Both ends read CLOCK_MONOTONIC (process.hrtime), which Linux shares across processes.
  * - The same two without the ClickHouse writer (`…_without_store`: bridge + pipeline), and
  *   `ticks_per_s_server_only` (onTick only counts): where the time goes.
+ * - `p99_tick_to_bar_ms_at_100k_during_import`: the paced phase again while `tradepilot import`
+ *   loads a 2,000,000-row M1 bars file into the same store, as when a user imports history
+ *   while `tradepilot start` runs: this process serves its chDB on the share socket as `start`
+ *   does (db/clickhouse/share.ts) and the import (a child process) writes through it. The import
+ *   starts before the phase and must still be running when the phase ends, or the run fails.
  *
  * Peer: the same frames read by a naive server — `split('\n')` over a string buffer and a bare
  * `JSON.parse`, no hello check, no validation, no tolerance for `\r`, NUL or over-long lines —
@@ -35,7 +40,10 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ensureBundle, CLI_BUNDLE } from '../bin/bundle.mjs';
+import { runCli } from '../test/support/cli';
 import { round, seededRandom, versus, type BenchContext, type BenchResult, type BenchSuite } from './harness';
+import { generateBars } from './import';
 
 const CLIENTS = 4;
 const BURST_TICKS_PER_CLIENT = 100_000;
@@ -48,6 +56,9 @@ const FLUSH_EVERY_MS = 1_000; // engine/role.ts
 const TOKEN = 'tpb_bench-token-000000000000000000000000000000000';
 const CLIENT_FLAG = '--bench-ingest-client';
 const PEER = 'JSON.parse+split(\\n)';
+const IMPORT_ROWS = 2_000_000;
+/** How long the import runs before a phase starts: the CLI's start-up, then its first inserts. */
+const IMPORT_LEAD_MS = 2_000;
 
 // ---------------------------------------------------------------- the client (child process)
 
@@ -376,7 +387,8 @@ async function run(context: BenchContext, emit: (result: BenchResult) => void): 
   const logger = modules.logger.createLogger({ level: 'error', pretty: false, destination: process.stderr as unknown as import('pino').DestinationStream });
   const dataDir = await mkdtemp(path.join(tmpdir(), 'tp-bench-ingest-'));
   const clients = await Promise.all(Array.from({ length: CLIENTS }, () => startClient()));
-  const clickhouse = await modules.db.openClickHouse({ dataDir, logger });
+  // Shared as `tradepilot start` shares it, for the phases that run beside an import.
+  const clickhouse = await modules.db.openClickHouse({ dataDir, logger, share: true });
   let priority: import('../engine/event-loop-priority').EventLoopPriority | undefined;
   try {
     await clickhouse.migrate();
@@ -396,6 +408,32 @@ async function run(context: BenchContext, emit: (result: BenchResult) => void): 
       const results = { bridge: [] as PhaseResult[], naive: [] as PhaseResult[] };
       for (const kind of ['bridge', 'naive', 'naive', 'bridge'] as const) results[kind].push(await phase(kind, work, ticksPerClient, ratePerClient));
       return results;
+    };
+    /** `interleaved`, each phase beside a `tradepilot import` of its own symbol into this store. */
+    const interleavedDuringImport = async (work: Work, ticksPerClient: number, ratePerClient: number) => {
+      context.progress(`generating a ${IMPORT_ROWS}-row bars file`);
+      const importDir = await mkdtemp(path.join(tmpdir(), 'tp-bench-ingest-import-'));
+      const file = path.join(importDir, 'EURUSD_M1_bench.csv');
+      await generateBars(file, IMPORT_ROWS);
+      await ensureBundle(CLI_BUNDLE);
+      try {
+        const results = { bridge: [] as PhaseResult[], naive: [] as PhaseResult[] };
+        for (const kind of ['bridge', 'naive', 'naive', 'bridge'] as const) {
+          const symbol = `IMP${env.phase + 1}`;
+          let finished = false;
+          const running = runCli(['import', file, '--symbol', symbol, '--json'], { DATA_DIR: dataDir, LOG_LEVEL: 'warn' }, 600_000).finally(() => (finished = true));
+          await new Promise((resolve) => setTimeout(resolve, IMPORT_LEAD_MS));
+          if (finished) throw new Error(`the import ended within ${IMPORT_LEAD_MS} ms: ${(await running).stderr.trim()}`);
+          results[kind].push(await phase(kind, work, ticksPerClient, ratePerClient));
+          if (finished) throw new Error(`the import of ${IMPORT_ROWS} rows ended before the phase did: make IMPORT_ROWS larger`);
+          const { code, stdout, stderr } = await running;
+          const accepted = code === 0 ? (JSON.parse(stdout.trimEnd().split('\n').pop()!) as { accepted: number }).accepted : -1;
+          if (accepted !== IMPORT_ROWS) throw new Error(`the import beside the feed failed (exit ${code}, ${accepted} rows accepted): ${stderr.trim()}`);
+        }
+        return results;
+      } finally {
+        await rm(importDir, { recursive: true, force: true });
+      }
     };
     const fastest = (results: PhaseResult[]) => Math.max(...results.map((r) => r.ticksPerSec));
     const lowestP99 = (results: PhaseResult[]) => Math.min(...results.map((r) => r.p99Ms));
@@ -419,6 +457,8 @@ async function run(context: BenchContext, emit: (result: BenchResult) => void): 
     throughput('ticks_per_s', await interleaved('store', BURST_TICKS_PER_CLIENT));
     throughput('ticks_per_s_without_store', await interleaved('pipeline', BURST_TICKS_PER_CLIENT));
     throughput('ticks_per_s_server_only', await interleaved('none', 2 * BURST_TICKS_PER_CLIENT));
+    // Last: the imports leave months of bars for chDB to merge.
+    latency('p99_tick_to_bar_ms_at_100k_during_import', await interleavedDuringImport('store', pacedTicks, pacedRate));
   } finally {
     priority?.stop();
     for (const client of clients) if (client.child.connected) client.child.send({ cmd: 'exit' });
