@@ -13,10 +13,6 @@ if (process.argv[2] === 'import') {
   // time it considers growing the young generation, so setting it now, before any module is
   // loaded, takes effect (unlike --max-semi-space-size, which only the command line can set).
   setFlagsFromString('--semi-space-growth-factor=1');
-  // Lets the importer run a full collection every few hundred thousand rows (see
-  // COLLECT_EVERY_ROWS in engine/ingest/import/importer.ts); contexts created from now on
-  // have `gc`.
-  setFlagsFromString('--expose-gc');
 }
 const { main } = await loadCli();
 process.exitCode = await main(process.argv.slice(2));

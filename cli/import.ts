@@ -1,8 +1,8 @@
 import path from 'node:path';
-import { runInNewContext } from 'node:vm';
 import type { DestinationStream } from 'pino';
 import { loadConfig } from '../core/config';
 import { InvalidInputError, UnavailableError } from '../core/errors';
+import { garbageCollector } from '../core/gc';
 import { createLogger } from '../core/logger';
 import {
   checkImportFile,
@@ -77,13 +77,12 @@ load chDB itself. Progress is shown on stderr when it is a terminal.`,
     const results: ImportResult[] = [];
     try {
       await clickhouse.migrate();
-      const collectGarbage = exposedGc();
-      logger.debug({ collectEveryRows: collectGarbage ? COLLECT_EVERY_ROWS : null }, 'import: full garbage collections');
+      logger.debug({ collectEveryRows: COLLECT_EVERY_ROWS }, 'import: full garbage collections');
       const importer = createImporter({
         marketData: createMarketDataRepository(clickhouse.client),
         sources: createClickHouseSourceRegistry(clickhouse.client),
         logger,
-        ...(collectGarbage ? { collectGarbage } : {}),
+        collectGarbage: garbageCollector(),
       });
       const json = values.json === true;
       for (const [index, file] of positionals.entries()) {
@@ -152,20 +151,6 @@ function importOptions(values: Record<string, unknown>): Omit<ImportOptions, 'on
     options.batchSize = Number(batch);
   }
   return options;
-}
-
-/**
- * V8's `gc`, when the process allows it: bin/tradepilot.mjs sets --expose-gc for `import`
- * before any context exists, and a new context then has `gc` as a global. Elsewhere (the CLI
- * run in-process by tests) there is none and the importer leaves collection to V8.
- */
-function exposedGc(): (() => void) | undefined {
-  try {
-    const gc: unknown = runInNewContext('typeof gc === "function" ? gc : undefined');
-    return typeof gc === 'function' ? (gc as () => void) : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());

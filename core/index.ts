@@ -8,3 +8,4 @@ export * from './metrics';
 export * from './health';
 export * from './role';
 export * from './telegram';
+export * from './gc';

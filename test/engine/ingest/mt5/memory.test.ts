@@ -1,18 +1,11 @@
 import { Readable } from 'node:stream';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
+import { garbageCollector } from '../../../../core/gc';
 import { parseFile } from '../../../../engine/ingest/mt5';
 
 const LINES = 300_000;
 const LINES_PER_CHUNK = 1000;
 const MB = 1024 * 1024;
-
-/** A real `gc()` even when node was started without --expose-gc. */
-function getGc(): () => void {
-  setFlagsFromString('--expose-gc');
-  return runInNewContext('gc') as () => void;
-}
 
 function pad(value: number): string {
   return String(value).padStart(2, '0');
@@ -20,7 +13,7 @@ function pad(value: number): string {
 
 describe('parseFile memory', () => {
   it('parses a 300,000-line bars export streamed from a generator with small, flat heap growth', async () => {
-    const gc = getGc();
+    const gc = garbageCollector();
     let produced = 0;
     const start = Date.UTC(2024, 0, 1);
     function* source(): Generator<Buffer> {

@@ -1,9 +1,8 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { garbageCollector } from '../../../../core/gc';
 import { ReplaySource } from '../../../../engine/ingest/sources';
 import type { Tick } from '../../../../engine/market/types';
 import { MT5_TICKS_HEADER, mt5Time } from './support';
@@ -11,12 +10,6 @@ import { MT5_TICKS_HEADER, mt5Time } from './support';
 const TICKS = 100_000;
 const MB = 1024 * 1024;
 const T0 = Date.UTC(2024, 0, 8, 0, 0, 0);
-
-/** A real `gc()` even when node was started without --expose-gc. */
-function getGc(): () => void {
-  setFlagsFromString('--expose-gc');
-  return runInNewContext('gc') as () => void;
-}
 
 let dir: string;
 let file: string;
@@ -36,7 +29,7 @@ afterAll(async () => {
 
 describe('ReplaySource at max speed, memory', () => {
   it('replays a file of 100,000 ticks in order with small, flat heap growth', async () => {
-    const gc = getGc();
+    const gc = garbageCollector();
     gc();
     const baseline = process.memoryUsage().heapUsed;
     let maxGrowth = 0;
