@@ -374,6 +374,24 @@ async function runPhase(env: Environment, kind: ServerKind, work: Work, ticksPer
   return { ticksPerSec: accepted / seconds, p50Ms, p99Ms, accepted };
 }
 
+/**
+ * Runs `phase` while `tradepilot import FILE --symbol S` writes into the store of `dataDir`
+ * (through this process's share socket): the import starts first and must outlast the phase,
+ * and must accept every row.
+ */
+async function besideImport(file: string, dataDir: string, symbol: string, phase: () => Promise<PhaseResult>): Promise<PhaseResult> {
+  let finished = false;
+  const running = runCli(['import', file, '--symbol', symbol, '--json'], { DATA_DIR: dataDir, LOG_LEVEL: 'warn' }, 600_000).finally(() => (finished = true));
+  await new Promise((resolve) => setTimeout(resolve, IMPORT_LEAD_MS));
+  if (finished) throw new Error(`the import ended within ${IMPORT_LEAD_MS} ms: ${(await running).stderr.trim()}`);
+  const result = await phase();
+  if (finished) throw new Error(`the import of ${IMPORT_ROWS} rows ended before the phase did: make IMPORT_ROWS larger`);
+  const { code, stdout, stderr } = await running;
+  const accepted = code === 0 ? (JSON.parse(stdout.trimEnd().split('\n').pop()!) as { accepted: number }).accepted : -1;
+  if (accepted !== IMPORT_ROWS) throw new Error(`the import beside the feed failed (exit ${code}, ${accepted} rows accepted): ${stderr.trim()}`);
+  return result;
+}
+
 async function run(context: BenchContext, emit: (result: BenchResult) => void): Promise<void> {
   const modules: Modules = {
     bridge: await import('../engine/ingest/bridge'),
@@ -403,10 +421,13 @@ async function run(context: BenchContext, emit: (result: BenchResult) => void): 
     env.writer = new modules.writer.StoreWriter({ repository, logger, changedBars: () => env.pipeline?.takeChangedBars() ?? [] });
 
     const phase = (kind: ServerKind, work: Work, ticksPerClient: number, ratePerClient = 0) => runPhase(env, kind, work, ticksPerClient, ratePerClient, context);
-    /** A B B A: both sides see the same drift (chDB merging earlier parts, a busy neighbour); the better run counts. */
-    const interleaved = async (work: Work, ticksPerClient: number, ratePerClient = 0) => {
+    /**
+     * A B B A: both sides see the same drift (chDB merging earlier parts, a busy neighbour); the
+     * better run counts. `around` runs each phase inside whatever it sets up (an import beside it).
+     */
+    const interleaved = async (work: Work, ticksPerClient: number, ratePerClient = 0, around: (run: () => Promise<PhaseResult>) => Promise<PhaseResult> = (run) => run()) => {
       const results = { bridge: [] as PhaseResult[], naive: [] as PhaseResult[] };
-      for (const kind of ['bridge', 'naive', 'naive', 'bridge'] as const) results[kind].push(await phase(kind, work, ticksPerClient, ratePerClient));
+      for (const kind of ['bridge', 'naive', 'naive', 'bridge'] as const) results[kind].push(await around(() => phase(kind, work, ticksPerClient, ratePerClient)));
       return results;
     };
     /** `interleaved`, each phase beside a `tradepilot import` of its own symbol into this store. */
@@ -417,20 +438,7 @@ async function run(context: BenchContext, emit: (result: BenchResult) => void): 
       await generateBars(file, IMPORT_ROWS);
       await ensureBundle(CLI_BUNDLE);
       try {
-        const results = { bridge: [] as PhaseResult[], naive: [] as PhaseResult[] };
-        for (const kind of ['bridge', 'naive', 'naive', 'bridge'] as const) {
-          const symbol = `IMP${env.phase + 1}`;
-          let finished = false;
-          const running = runCli(['import', file, '--symbol', symbol, '--json'], { DATA_DIR: dataDir, LOG_LEVEL: 'warn' }, 600_000).finally(() => (finished = true));
-          await new Promise((resolve) => setTimeout(resolve, IMPORT_LEAD_MS));
-          if (finished) throw new Error(`the import ended within ${IMPORT_LEAD_MS} ms: ${(await running).stderr.trim()}`);
-          results[kind].push(await phase(kind, work, ticksPerClient, ratePerClient));
-          if (finished) throw new Error(`the import of ${IMPORT_ROWS} rows ended before the phase did: make IMPORT_ROWS larger`);
-          const { code, stdout, stderr } = await running;
-          const accepted = code === 0 ? (JSON.parse(stdout.trimEnd().split('\n').pop()!) as { accepted: number }).accepted : -1;
-          if (accepted !== IMPORT_ROWS) throw new Error(`the import beside the feed failed (exit ${code}, ${accepted} rows accepted): ${stderr.trim()}`);
-        }
-        return results;
+        return await interleaved(work, ticksPerClient, ratePerClient, (run) => besideImport(file, dataDir, `IMP${env.phase + 1}`, run));
       } finally {
         await rm(importDir, { recursive: true, force: true });
       }

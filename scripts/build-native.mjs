@@ -44,7 +44,7 @@ function nodeGyp() {
 }
 
 function giveUp(reason) {
-  say(`${reason}`);
+  say(reason);
   say('tradepilot works without the addon; a process holding the embedded ClickHouse then keeps ≈ 90 MiB more of libchdb resident');
   process.exit(strict ? 1 : 0);
 }

@@ -3,11 +3,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Writable } from 'node:stream';
-import type { DestinationStream } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger } from '../../../core/logger';
 import { openClickHouse, type ClickHouseHandle } from '../../../db/clickhouse';
+import { captureLogger } from '../../support/logs';
 import { ADDON_PATH, parseSmaps, releasableMappings, releaseLibraryPages, type Mapping } from '../../../db/clickhouse/release-pages';
 
 // A process holding the embedded ClickHouse (tradepilot import, tradepilot start) drops the
@@ -85,17 +83,10 @@ describe('the native addon', () => {
 describe('releasing libchdb in a process holding the embedded ClickHouse', () => {
   let dataDir: string;
   let handle: ClickHouseHandle;
-  let logged = '';
+  const { logger, lines } = captureLogger('debug');
 
   beforeAll(async () => {
     dataDir = await mkdtemp(path.join(tmpdir(), 'tp-ch-release-'));
-    const destination = new Writable({
-      write(chunk: Buffer, _encoding, done) {
-        logged += chunk.toString();
-        done();
-      },
-    });
-    const logger = createLogger({ level: 'debug', pretty: false, destination: destination as unknown as DestinationStream });
     handle = await openClickHouse({ dataDir, logger });
     await handle.migrate();
   });
@@ -105,10 +96,7 @@ describe('releasing libchdb in a process holding the embedded ClickHouse', () =>
   });
 
   it('releases after loading the library, starting the engine and migrating, and logs each', () => {
-    const releases = logged
-      .split('\n')
-      .filter((line) => line.includes("released libchdb's pages"))
-      .map((line) => JSON.parse(line) as { after: string; releasedMiB: number; mappings: number });
+    const releases = lines().filter((line) => line.msg === "released libchdb's pages mapped from disk") as Array<{ after: string; releasedMiB: number; mappings: number }>;
     expect(releases.map((r) => r.after)).toEqual(['load', 'engine start', 'migrations']);
     // Loading alone maps well over 50 MiB of the library (≈ 125 MiB on x86-64).
     expect(releases[0]!.releasedMiB).toBeGreaterThan(50);
